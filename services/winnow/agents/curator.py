@@ -1,0 +1,169 @@
+"""curator: scored -> store, then curated / rejected topics. Also records the DLQ in the store.
+
+Offsets advance only after the store transaction commits: the batch is acknowledged when the
+agent asks for the next one, and a store outage is retried here, with back-off, until it passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Final, TypeVar
+
+import structlog
+from pydantic import ValidationError
+
+from winnow.agents.app import Stopwatch, WinnowApp, build_app, send_all
+from winnow.events import DeadLetter
+from winnow.example import Example
+from winnow.metrics import (
+    BATCH_SIZE,
+    CURATED,
+    DEAD_LETTERS,
+    EVENTS_IN,
+    PROCESSING_SECONDS,
+    REJECTED,
+    STORE_ERRORS,
+    STORE_WRITE_SECONDS,
+)
+from winnow.reasons import DeadLetterReason
+from winnow.settings import Settings
+from winnow.stages.decode import Coordinates, dead_letter
+from winnow.stages.filters import decide, default_filters
+from winnow.store import ExampleStore
+from winnow.topics import TopicLayout
+
+SERVICE: Final = "curator"
+log = structlog.get_logger(SERVICE)
+T = TypeVar("T")
+
+
+async def with_store_retry(
+    app: WinnowApp, operation: str, fn: Callable[[], T], max_backoff_s: float
+) -> T:
+    """Run a store call in a thread until it succeeds, marking the service unready meanwhile."""
+    delay = 0.2
+    while True:
+        watch = Stopwatch()
+        try:
+            result = await asyncio.to_thread(fn)
+        except Exception as exc:
+            STORE_ERRORS.labels(operation).inc()
+            app.set_ready("store", False)
+            # The driver's message (exc.orig), not SQLAlchemy's, which would echo row values.
+            detail = str(getattr(exc, "orig", None) or type(exc).__name__)[:300]
+            log.warning(
+                "store_unavailable",
+                operation=operation,
+                error=type(exc).__name__,
+                detail=detail,
+                retry_in_s=delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_backoff_s)
+            continue
+        STORE_WRITE_SECONDS.labels(operation).observe(watch.elapsed)
+        app.set_ready("store", True)
+        return result
+
+
+def build(settings: Settings) -> WinnowApp:
+    """The curator's faust app."""
+    app = build_app(SERVICE, settings)
+    app.set_ready("store", False)
+    layout = TopicLayout.from_settings(settings)
+    scored = app.topic(
+        layout.scored,
+        value_type=bytes,
+        value_serializer="raw",
+        key_type=bytes,
+        key_serializer="raw",
+    )
+    dlq_in = app.topic(
+        layout.dlq, value_type=bytes, value_serializer="raw", key_type=bytes, key_serializer="raw"
+    )
+    curated = app.topic(layout.curated, key_serializer="raw", value_serializer="raw")
+    rejected = app.topic(layout.rejected, key_serializer="raw", value_serializer="raw")
+    dlq_out = app.topic(layout.dlq, key_serializer="raw", value_serializer="raw")
+    filters = default_filters(settings)
+    store = ExampleStore(settings.database_url)
+    backoff = settings.store_retry_max_s
+
+    @app.task  # type: ignore[untyped-decorator]  # faust types app.task loosely
+    async def _check_store() -> None:
+        await with_store_retry(app, "ping", store.ping, backoff)
+
+    @app.agent(scored)
+    async def curate(stream: Any) -> None:
+        async for events in stream.take_events(settings.batch_max, within=settings.batch_wait_s):
+            watch = Stopwatch()
+            decided: list[Example] = []
+            bad: list[tuple[bytes, bytes]] = []
+            for event in events:
+                msg = event.message
+                EVENTS_IN.labels(SERVICE, msg.topic).inc()
+                try:
+                    decided.append(decide(Example.model_validate_json(event.value), filters))
+                except ValidationError as exc:
+                    letter = dead_letter(
+                        bytes(event.value or b""),
+                        Coordinates(msg.topic, msg.partition, msg.offset),
+                        DeadLetterReason.PROCESSING_ERROR,
+                        f"not an Example: {exc.error_count()} errors",
+                        stage=SERVICE,
+                    )
+                    DEAD_LETTERS.labels(SERVICE, letter.reason.value).inc()
+                    bad.append((letter.id.encode(), letter.model_dump_json().encode()))
+            outcome = await with_store_retry(
+                app, "write_decisions", partial(store.write_decisions, decided), backoff
+            )
+            for ex in outcome.accepted:
+                CURATED.labels(ex.kind.value, ex.domain or "none").inc()
+            for ex in outcome.rejected:
+                for reason in ex.decision.reasons if ex.decision else []:
+                    REJECTED.labels(reason.value).inc()
+                log.info(
+                    "rejected",
+                    example_id=ex.id,
+                    event_id=ex.source.event_id,
+                    reasons=[r.value for r in ex.decision.reasons] if ex.decision else [],
+                )
+            await send_all(
+                curated,
+                [(e.id.encode(), e.model_dump_json().encode()) for e in outcome.accepted],
+                service=SERVICE,
+            )
+            await send_all(
+                rejected,
+                [(e.id.encode(), e.model_dump_json().encode()) for e in outcome.rejected],
+                service=SERVICE,
+            )
+            await send_all(dlq_out, bad, service=SERVICE)
+            BATCH_SIZE.labels(SERVICE).observe(len(events))
+            PROCESSING_SECONDS.labels(SERVICE).observe(watch.elapsed)
+
+    @app.agent(dlq_in)
+    async def record_dead_letters(stream: Any) -> None:
+        async for events in stream.take_events(settings.batch_max, within=settings.batch_wait_s):
+            letters: list[DeadLetter] = []
+            for event in events:
+                try:
+                    letters.append(DeadLetter.model_validate_json(event.value))
+                except ValidationError:
+                    # Not ours (someone else wrote to the DLQ): keep it, as a dead letter itself.
+                    msg = event.message
+                    letters.append(
+                        dead_letter(
+                            bytes(event.value or b""),
+                            Coordinates(msg.topic, msg.partition, msg.offset),
+                            DeadLetterReason.PROCESSING_ERROR,
+                            "unreadable DLQ record",
+                            stage=SERVICE,
+                        )
+                    )
+            await with_store_retry(
+                app, "record_dead_letters", partial(store.record_dead_letters, letters), backoff
+            )
+
+    return app

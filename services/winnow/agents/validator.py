@@ -1,0 +1,80 @@
+"""validator: source topics -> candidates (valid events) or the DLQ (everything else)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import structlog
+
+from winnow.agents.app import Stopwatch, WinnowApp, build_app, send_all
+from winnow.events import DeadLetter
+from winnow.metrics import (
+    BATCH_SIZE,
+    CANDIDATES_OUT,
+    DEAD_LETTERS,
+    EVENTS_IN,
+    PII_REDACTED,
+    PROCESSING_SECONDS,
+)
+from winnow.settings import Settings
+from winnow.stages.decode import Coordinates
+from winnow.stages.validate import validate_record
+from winnow.topics import TopicLayout
+
+SERVICE: Final = "validator"
+log = structlog.get_logger(SERVICE)
+
+
+def build(settings: Settings) -> WinnowApp:
+    """The validator's faust app."""
+    app = build_app(SERVICE, settings)
+    layout = TopicLayout.from_settings(settings)
+    # Raw bytes in: a typed faust topic would crash the agent on undecodable input and skip it.
+    sources = app.topic(
+        *layout.sources,
+        key_type=bytes,
+        value_type=bytes,
+        value_serializer="raw",
+        key_serializer="raw",
+    )
+    candidates = app.topic(layout.candidates, key_serializer="raw", value_serializer="raw")
+    dlq = app.topic(layout.dlq, key_serializer="raw", value_serializer="raw")
+
+    @app.agent(sources)
+    async def validate(stream: Any) -> None:
+        async for events in stream.take_events(settings.batch_max, within=settings.batch_wait_s):
+            watch = Stopwatch()
+            good: list[tuple[bytes, bytes]] = []
+            bad: list[tuple[bytes, bytes]] = []
+            for event in events:
+                msg = event.message
+                EVENTS_IN.labels(SERVICE, msg.topic).inc()
+                raw = event.value if isinstance(event.value, bytes) else bytes(event.value or b"")
+                outcome = validate_record(
+                    raw,
+                    Coordinates(msg.topic, msg.partition, msg.offset),
+                    max_bytes=settings.max_event_bytes,
+                )
+                if isinstance(outcome, DeadLetter):
+                    DEAD_LETTERS.labels(SERVICE, outcome.reason.value).inc()
+                    log.info(
+                        "dead_letter",
+                        reason=outcome.reason.value,
+                        event_id=outcome.event_id,
+                        topic=msg.topic,
+                        partition=msg.partition,
+                        offset=msg.offset,
+                    )
+                    bad.append((outcome.id.encode(), outcome.model_dump_json().encode()))
+                    continue
+                for example in outcome:
+                    CANDIDATES_OUT.labels(example.kind.value).inc()
+                    for pii_type, hits in example.redactions.items():
+                        PII_REDACTED.labels(pii_type).inc(hits)
+                    good.append((example.id.encode(), example.model_dump_json().encode()))
+            await send_all(candidates, good, service=SERVICE)
+            await send_all(dlq, bad, service=SERVICE)
+            BATCH_SIZE.labels(SERVICE).observe(len(events))
+            PROCESSING_SECONDS.labels(SERVICE).observe(watch.elapsed)
+
+    return app

@@ -1,0 +1,33 @@
+"""The ``winnow`` command line: one entry point for services, tools and the demo.
+
+Sub-command groups owned by other modules are mounted here with ``app.add_typer``; heavy imports
+(faust, onnxruntime, torch) stay inside the commands so ``winnow --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="winnow",
+    help="Winnow: a streaming data flywheel from support and feedback events to training data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+# Registration by import: these modules add their commands to ``app``.
+from winnow import cli_commands  # noqa: E402,F401
+from winnow.models.cli import bench_app, models_app, score  # noqa: E402
+
+app.add_typer(models_app, name="models")
+app.add_typer(bench_app, name="bench")
+app.command("score")(score)
+from winnow.pii_corpus import pii_app  # noqa: E402
+
+app.add_typer(pii_app, name="pii")

@@ -1,0 +1,223 @@
+"""Source event models: the contract with the systems that feed Winnow.
+
+Every event travels in a CloudEvents-style envelope (``specversion``, ``id``, ``source``,
+``type``, ``time``, plus Winnow's ``tenant`` extension) whose ``type`` carries a version, e.g.
+``winnow.support_ticket.v1``. A breaking change gets a new type (``...v2``) beside the old one.
+``winnow schemas export`` writes these models' JSON Schemas into ``schemas/``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from winnow.reasons import DeadLetterReason
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+Tenant = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+class _Model(BaseModel):
+    # Unknown fields are refused: a renamed upstream field must surface as a schema violation,
+    # not vanish silently.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=True)
+
+
+# --- Support tickets ---------------------------------------------------------------------------
+
+
+class Speaker(StrEnum):
+    """Who wrote a turn of a support conversation."""
+
+    CUSTOMER = "customer"
+    AGENT = "agent"
+
+
+class Turn(_Model):
+    """One message of a support conversation."""
+
+    speaker: Speaker
+    text: str
+    time: datetime | None = None
+
+
+class ResolutionStatus(StrEnum):
+    """How a ticket ended."""
+
+    RESOLVED = "resolved"
+    UNRESOLVED = "unresolved"
+    ESCALATED = "escalated"
+    ABANDONED = "abandoned"
+
+
+class SupportTicket(_Model):
+    """A closed support conversation between a customer and a human agent."""
+
+    ticket_id: NonEmpty
+    channel: Literal["email", "chat", "phone", "web", "social", "other"]
+    created_at: datetime
+    resolved_at: datetime | None = None
+    turns: list[Turn] = Field(min_length=1)
+    status: ResolutionStatus
+    csat: int | None = Field(None, ge=1, le=5, description="Customer satisfaction, 1-5.")
+    tags: list[str] = Field(default_factory=list)
+    product: str | None = None
+    category: str | None = None
+    language: str | None = Field(None, description="BCP-47 language tag, e.g. `en`.")
+
+
+# --- Chat feedback -----------------------------------------------------------------------------
+
+
+class Role(StrEnum):
+    """OpenAI chat roles."""
+
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class ChatMessage(_Model):
+    """One message in OpenAI chat format."""
+
+    role: Role
+    content: str
+
+
+class Thumb(StrEnum):
+    """A binary rating."""
+
+    UP = "up"
+    DOWN = "down"
+
+
+class Rating(_Model):
+    """A thumbs rating, a numeric score on a stated scale, or both."""
+
+    thumb: Thumb | None = None
+    score: float | None = None
+    scale_max: float = Field(5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Rating:
+        if self.thumb is None and self.score is None:
+            raise ValueError("a rating needs a thumb or a score")
+        if self.score is not None and not 0 <= self.score <= self.scale_max:
+            raise ValueError("score must lie between 0 and scale_max")
+        return self
+
+    def is_positive(self) -> bool:
+        """Thumbs up, or a score in the top half of its scale."""
+        if self.thumb is not None:
+            return self.thumb is Thumb.UP
+        assert self.score is not None
+        return self.score > self.scale_max / 2
+
+
+class FeedbackGiver(StrEnum):
+    """Who gave the feedback."""
+
+    END_USER = "end_user"
+    REVIEWER = "reviewer"
+
+
+class Alternative(_Model):
+    """Another response shown for the same prompt (A/B tests, regenerations)."""
+
+    content: str
+    preferred: bool = False
+
+
+class ChatFeedback(_Model):
+    """A rating of one assistant response, optionally with a correction or alternatives."""
+
+    conversation_id: NonEmpty
+    model_id: NonEmpty
+    messages: list[ChatMessage] = Field(min_length=1, description="The prompt context.")
+    response: str
+    rating: Rating
+    correction: str | None = None
+    alternatives: list[Alternative] = Field(default_factory=list)
+    given_by: FeedbackGiver = FeedbackGiver.END_USER
+
+
+# --- Synthetic examples ------------------------------------------------------------------------
+
+
+class SyntheticExample(_Model):
+    """An example written by a teacher LLM (distillation, self-instruct, evol-instruct...)."""
+
+    generator_model: NonEmpty
+    method: Literal["teacher", "self_instruct", "evol_instruct", "rewrite", "other"]
+    prompt: str
+    response: str
+    system: str | None = None
+
+
+# --- Envelopes ---------------------------------------------------------------------------------
+
+
+class _Envelope(_Model):
+    specversion: Literal["1.0"] = "1.0"
+    id: NonEmpty = Field(max_length=200, description="Unique per event; the idempotency key.")
+    source: NonEmpty = Field(description="URI-reference of the producing system.")
+    time: datetime
+    tenant: Tenant
+
+
+class SupportTicketEvent(_Envelope):
+    """A support ticket in its envelope."""
+
+    type: Literal["winnow.support_ticket.v1"] = "winnow.support_ticket.v1"
+    data: SupportTicket
+
+
+class ChatFeedbackEvent(_Envelope):
+    """Chat feedback in its envelope."""
+
+    type: Literal["winnow.chat_feedback.v1"] = "winnow.chat_feedback.v1"
+    data: ChatFeedback
+
+
+class SyntheticExampleEvent(_Envelope):
+    """A synthetic example in its envelope."""
+
+    type: Literal["winnow.synthetic_example.v1"] = "winnow.synthetic_example.v1"
+    data: SyntheticExample
+
+
+SourceEvent = Annotated[
+    SupportTicketEvent | ChatFeedbackEvent | SyntheticExampleEvent, Field(discriminator="type")
+]
+"""Any source event, told apart by its ``type``."""
+
+SOURCE_EVENT_ADAPTER: TypeAdapter[SourceEvent] = TypeAdapter(SourceEvent)
+EVENT_TYPES: dict[str, type[_Envelope]] = {
+    "winnow.support_ticket.v1": SupportTicketEvent,
+    "winnow.chat_feedback.v1": ChatFeedbackEvent,
+    "winnow.synthetic_example.v1": SyntheticExampleEvent,
+}
+
+
+# --- Winnow's own records ------------------------------------------------------------------------
+
+
+class DeadLetter(BaseModel):
+    """A record that could not be processed, with everything needed to inspect or replay it."""
+
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
+
+    id: str = Field(description="sha256 of the record's coordinates (or bytes): replays collapse.")
+    reason: DeadLetterReason
+    error: str = Field(description="What failed, for people; never holds the payload itself.")
+    stage: Literal["validator", "scorer", "curator"]
+    original: bytes = Field(description="The original record bytes (base64 in JSON).")
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    event_id: str | None = None
+    tenant: str | None = None
+    failed_at: datetime

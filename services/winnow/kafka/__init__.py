@@ -1,0 +1,1 @@
+"""Kafka plumbing shared by the services: clients, topic administration, the embedded broker."""

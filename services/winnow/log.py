@@ -1,0 +1,49 @@
+"""structlog set-up: JSON lines with a timestamp and level; no raw customer text is ever logged."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from winnow.settings import Settings
+from winnow.stages.redact import redact_log_event
+
+
+def configure_logging(settings: Settings) -> None:
+    """Route structlog and the standard library (faust, aiokafka) through one JSON renderer."""
+    level = getattr(logging, settings.log_level.upper())
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer()
+        if settings.log_format == "json"
+        else structlog.dev.ConsoleRenderer()
+    )
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # Last line of defence: no log line carries an e-mail, card number or secret.
+        redact_log_event,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    # Library chatter (faust, aiokafka) at warning unless we debug.
+    root.setLevel(level if level <= logging.DEBUG else logging.WARNING)

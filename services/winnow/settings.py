@@ -1,0 +1,147 @@
+"""All runtime configuration, read once from ``WINNOW_*`` environment variables.
+
+Every field's description is the documentation: ``winnow settings doc`` renders the table in
+``docs/configuration.md`` from this class, and a test fails when the two drift.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Winnow's settings; construct through :func:`get_settings` so a process builds them once."""
+
+    model_config = SettingsConfigDict(env_prefix="WINNOW_", extra="ignore")
+
+    # --- Kafka -------------------------------------------------------------------------------
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated host:port."
+    )
+    kafka_idempotence: bool = Field(
+        True,
+        description="Idempotent producers (acks=all). On for real Kafka; the embedded Tansu "
+        "broker refuses them, so `winnow up` and the tests turn it off.",
+    )
+    kafka_session_timeout_s: float = Field(
+        10.0, description="Consumer group session timeout (real Kafka refuses < 6 s by default)."
+    )
+    kafka_heartbeat_s: float = Field(3.0, description="Consumer group heartbeat interval.")
+    kafka_rebalance_timeout_s: float = Field(10.0, description="Consumer group rebalance timeout.")
+    kafka_commit_interval_s: float = Field(
+        1.0, description="How often processed (acknowledged) offsets are committed."
+    )
+    topic_prefix: str = Field("winnow", description="Prefix of every topic name.")
+    topic_partitions: int = Field(4, ge=1, description="Partitions of topics Winnow creates.")
+    topic_replication: int = Field(
+        1, ge=1, description="Replication factor of topics Winnow creates (3 in production)."
+    )
+    source_topics: list[str] = Field(
+        default_factory=lambda: ["tickets", "feedback", "synthetic"],
+        description="Source topic suffixes the validator reads (JSON list).",
+    )
+
+    # --- Store -------------------------------------------------------------------------------
+    database_url: str = Field(
+        "sqlite:///var/winnow.db",
+        description="SQLAlchemy URL of the store: PostgreSQL "
+        "(`postgresql+psycopg://user@host/db`) in production, a SQLite file by default.",
+    )
+    db_auto_migrate: bool = Field(
+        True,
+        description="The curator applies Alembic migrations at start. Off in Kubernetes, where "
+        "a Helm hook Job runs `winnow db upgrade` once per release.",
+    )
+    store_retry_max_s: float = Field(
+        30.0, description="Longest back-off between retries while the store is unreachable."
+    )
+
+    # --- Stages ------------------------------------------------------------------------------
+    max_event_bytes: int = Field(
+        262_144, ge=1024, description="Source events larger than this go to the DLQ (oversize)."
+    )
+    batch_max: int = Field(256, ge=1, description="Largest batch an agent takes from a topic.")
+    batch_wait_s: float = Field(
+        0.2, gt=0, description="Longest wait to fill a batch before processing what arrived."
+    )
+    min_answer_chars: int = Field(
+        20, ge=0, description="Answers shorter than this are rejected (too_short)."
+    )
+    max_answer_chars: int = Field(
+        8000, ge=1, description="Answers longer than this are rejected (too_long)."
+    )
+    max_prompt_chars: int = Field(
+        16000,
+        ge=1,
+        description="Prompts (all turns before the answer) longer than this are rejected.",
+    )
+
+    # --- Scoring models ----------------------------------------------------------------------
+    models_dir: Path = Field(
+        Path("models"),
+        description="Folder of the quality models: `embedder/` (built by `winnow models build`) "
+        "and `heads/` (committed router and reward heads).",
+    )
+    ort_providers: list[str] = Field(
+        default_factory=lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"],
+        description="ONNX Runtime execution providers, best first (JSON list). CUDA runs the fp16 "
+        "embedder; the CPU the int8 one. CUDA asked for but absent is logged once, never fatal.",
+    )
+    ort_intra_op_threads: int = Field(
+        0, ge=0, description="Threads ONNX Runtime uses inside one operator (0: one per core)."
+    )
+    ort_inter_op_threads: int = Field(
+        1, ge=0, description="Threads ONNX Runtime uses to run independent operators in parallel."
+    )
+    ort_graph_optimization: Literal["disable", "basic", "extended", "all"] = Field(
+        "all", description="ONNX Runtime graph optimisation level."
+    )
+    ort_log_severity: int = Field(
+        3, ge=0, le=4, description="ONNX Runtime's own log level (0 verbose ... 3 error, 4 fatal)."
+    )
+    embedder_precision: Literal["auto", "fp32", "fp16", "int8"] = Field(
+        "auto",
+        description="Embedder file to run: `auto` is fp16 on CUDA and int8 on the CPU; fp32 is the "
+        "reference (slower, for checks).",
+    )
+    max_tokens: int = Field(
+        256,
+        ge=8,
+        le=512,
+        description="Texts are cut to this many tokens before embedding; cut examples get the "
+        "`truncated` flag.",
+    )
+    score_batch_max: int = Field(
+        64, ge=1, description="Most texts per embedder call inside one scoring batch."
+    )
+    router_min_confidence: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Domain router confidence below which the domain is `other`; unset uses the "
+        "threshold calibrated at training time (in the router's model card).",
+    )
+
+    # --- Service runtime ---------------------------------------------------------------------
+    web_host: str = Field("127.0.0.1", description="Address of the health and metrics server.")
+    web_port: int = Field(
+        6066, ge=1, le=65535, description="Port of the health and metrics server."
+    )
+    data_dir: Path = Field(Path("var"), description="Working directory for local state.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Lowest log level written."
+    )
+    log_format: Literal["json", "console"] = Field(
+        "json", description="`json` for machines (default), `console` for people."
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,44 @@
+"""The validator stage: raw source bytes -> redacted candidate examples, or one dead letter."""
+
+from __future__ import annotations
+
+from winnow.events import DeadLetter
+from winnow.example import Example
+from winnow.reasons import DeadLetterReason
+from winnow.stages.decode import Coordinates, dead_letter, decode_event
+from winnow.stages.normalise import event_to_examples
+from winnow.stages.redact import redact_example
+
+
+def validate_record(
+    raw: bytes, coords: Coordinates, *, max_bytes: int
+) -> list[Example] | DeadLetter:
+    """Decode, validate and normalise one source record; never raises on bad input."""
+    event = decode_event(raw, coords, max_bytes=max_bytes)
+    if isinstance(event, DeadLetter):
+        return event
+    try:
+        # Redaction happens here, before an example leaves the validator: nothing downstream
+        # (topics, store, exports, logs) ever sees the original values.
+        examples = [redact_example(e)[0] for e in event_to_examples(event, coords)]
+    except Exception as exc:  # a bug in a normaliser must not stop the stream
+        return dead_letter(
+            raw,
+            coords,
+            DeadLetterReason.PROCESSING_ERROR,
+            f"{type(exc).__name__}: {exc}",
+            stage="validator",
+            event_id=event.id,
+            tenant=event.tenant,
+        )
+    if not examples:
+        return dead_letter(
+            raw,
+            coords,
+            DeadLetterReason.NO_EXAMPLE,
+            "no answer to learn from in this event",
+            stage="validator",
+            event_id=event.id,
+            tenant=event.tenant,
+        )
+    return examples

@@ -1,0 +1,266 @@
+"""``ExampleStore``: idempotent writes of curation outcomes and dead letters.
+
+Writes are keyed so that at-least-once delivery is harmless: an accepted example's key is its
+content hash, a rejection's key is (tenant, event id, index), a dead letter's key is its Kafka
+coordinates. A replayed batch therefore changes nothing, and a content duplicate from another
+event is turned into a ``duplicate`` rejection, decided by the database, so it holds across
+curator replicas.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, event, func, literal, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from winnow.events import DeadLetter
+from winnow.example import Decision, Example
+from winnow.reasons import DropReason
+from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
+
+# Core tables: typed columns for queries (SQLModel's class attributes look like plain values).
+EXAMPLES: Table = ExampleRow.__table__  # type: ignore[attr-defined]
+REJECTIONS: Table = RejectionRow.__table__  # type: ignore[attr-defined]
+DEAD_LETTERS: Table = DeadLetterRow.__table__  # type: ignore[attr-defined]
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What a write really did: accepted examples may come back as duplicate rejections."""
+
+    accepted: list[Example]
+    rejected: list[Example]
+
+
+@dataclass
+class EventTally:
+    """Source events by outcome, as the store sees them."""
+
+    curated: int = 0
+    rejected: int = 0
+    dlq: int = 0
+    pending: int = 0
+    examples_curated: int = 0
+    examples_rejected: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    dlq_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def accounted(self) -> int:
+        """Events whose every example has an outcome, plus dead letters."""
+        return self.curated + self.rejected + self.dlq
+
+
+def rejection_id(example: Example) -> str:
+    """Key of a rejection: one per (tenant, source event, position in the event)."""
+    key = f"{example.tenant}|{example.source.event_id}|{example.source.index}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL and a busy timeout so services and readers can share it."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class ExampleStore:
+    """The store behind the curator; synchronous (agents call it through a worker thread)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._dialect = self.engine.dialect.name
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(select(literal(1)))
+
+    def _insert(self, table: Any) -> Any:
+        dialect = postgresql if self._dialect == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    def write_decisions(self, examples: Sequence[Example]) -> WriteOutcome:
+        """Store decided examples in one transaction; return the outcome of each."""
+        now = datetime.now(UTC)
+        accepted = [e for e in examples if e.decision and e.decision.status == "accepted"]
+        rejected = [e for e in examples if not (e.decision and e.decision.status == "accepted")]
+        kept: list[Example] = []
+        # The first copy of a content hash in the batch competes for the row; later copies are
+        # duplicates of whichever event owns it once the insert is done.
+        first: dict[str, Example] = {}
+        for ex in accepted:
+            first.setdefault(ex.id, ex)
+        with self.engine.begin() as conn:
+            inserted = self._insert_examples(conn, list(first.values()), now)
+            owners = self._owners(conn, {e.id for e in accepted if e.id not in inserted})
+            for ex in accepted:
+                owner = owners.get(ex.id)
+                if ex.id in inserted and first[ex.id] is ex:
+                    owner = (ex.source.event_id, ex.source.index)
+                if owner == (ex.source.event_id, ex.source.index):
+                    kept.append(ex)  # new, or a redelivery of the event that owns the row
+                else:
+                    rejected.append(_as_duplicate(ex))
+            self._insert_rejections(conn, rejected, now)
+        return WriteOutcome(accepted=kept, rejected=rejected)
+
+    def _insert_examples(
+        self, conn: Connection, examples: list[Example], now: datetime
+    ) -> set[str]:
+        table = EXAMPLES
+        inserted: set[str] = set()
+        for chunk in _chunks([_example_row(e, now) for e in examples]):
+            stmt = self._insert(table).values(chunk).on_conflict_do_nothing().returning(table.c.id)
+            inserted.update(conn.execute(stmt).scalars())
+        return inserted
+
+    def _owners(self, conn: Connection, ids: set[str]) -> dict[str, tuple[str, int]]:
+        if not ids:
+            return {}
+        rows = conn.execute(
+            select(EXAMPLES.c.id, EXAMPLES.c.source_event_id, EXAMPLES.c.source_index).where(
+                EXAMPLES.c.id.in_(ids)
+            )
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def _insert_rejections(self, conn: Connection, examples: list[Example], now: datetime) -> None:
+        table = REJECTIONS
+        for chunk in _chunks([_rejection_row(e, now) for e in examples]):
+            conn.execute(self._insert(table).values(chunk).on_conflict_do_nothing())
+
+    def record_dead_letters(self, letters: Iterable[DeadLetter]) -> None:
+        """Store dead letters; a redelivered one is ignored."""
+        table = DEAD_LETTERS
+        rows = [letter.model_dump(mode="python") for letter in letters]
+        with self.engine.begin() as conn:
+            for chunk in _chunks(rows):
+                conn.execute(self._insert(table).values(chunk).on_conflict_do_nothing())
+
+    def tally(self, since: datetime | None = None) -> EventTally:
+        """Count source events by outcome (an event with several examples counts once).
+
+        ``since`` limits the count to rows written from that moment on (one demo run, say).
+        """
+        accepted_q = select(
+            EXAMPLES.c.tenant,
+            EXAMPLES.c.source_event_id,
+            EXAMPLES.c.source_fanout.label("fanout"),
+            literal(1).label("accepted"),
+        )
+        rejected_q = select(
+            REJECTIONS.c.tenant,
+            REJECTIONS.c.source_event_id,
+            REJECTIONS.c.source_fanout.label("fanout"),
+            literal(0).label("accepted"),
+        )
+        reasons_q = select(REJECTIONS.c.reasons)
+        dlq_q = select(DEAD_LETTERS.c.reason, func.count()).group_by(DEAD_LETTERS.c.reason)
+        if since is not None:
+            accepted_q = accepted_q.where(EXAMPLES.c.stored_at >= since)
+            rejected_q = rejected_q.where(REJECTIONS.c.rejected_at >= since)
+            reasons_q = reasons_q.where(REJECTIONS.c.rejected_at >= since)
+            dlq_q = dlq_q.where(DEAD_LETTERS.c.failed_at >= since)
+        outcomes = union_all(accepted_q, rejected_q).subquery()
+        per_event = select(
+            func.max(outcomes.c.fanout), func.count(), func.sum(outcomes.c.accepted)
+        ).group_by(outcomes.c.tenant, outcomes.c.source_event_id)
+        tally = EventTally()
+        with self.engine.connect() as conn:
+            for fanout, seen, accepted in conn.execute(per_event):
+                tally.examples_curated += int(accepted)
+                tally.examples_rejected += int(seen) - int(accepted)
+                if seen < fanout:
+                    tally.pending += 1
+                elif accepted:
+                    tally.curated += 1
+                else:
+                    tally.rejected += 1
+            reasons: Counter[str] = Counter()
+            for (row_reasons,) in conn.execute(reasons_q):
+                reasons.update(row_reasons)
+            tally.rejected_by_reason = dict(reasons)
+            tally.dlq_by_reason = {reason: int(n) for reason, n in conn.execute(dlq_q)}
+            tally.dlq = sum(tally.dlq_by_reason.values())
+        return tally
+
+
+def _as_duplicate(example: Example) -> Example:
+    decision = Decision(status="rejected", reasons=[DropReason.DUPLICATE])
+    return example.model_copy(update={"decision": decision})
+
+
+def _example_row(e: Example, now: datetime) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "tenant": e.tenant,
+        "kind": e.kind.value,
+        "domain": e.domain,
+        "provenance": e.provenance,
+        "messages": [m.model_dump(mode="json") for m in e.messages],
+        "chosen": e.chosen,
+        "rejected": e.rejected,
+        "language": e.language,
+        "csat": e.csat,
+        "category": e.category,
+        "scores": e.scores,
+        "flags": e.flags,
+        "model_versions": e.model_versions,
+        "source_event_id": e.source.event_id,
+        "source_event_type": e.source.event_type,
+        "source_topic": e.source.topic,
+        "source_partition": e.source.partition,
+        "source_offset": e.source.offset,
+        "source_fanout": e.source.fanout,
+        "source_index": e.source.index,
+        "event_time": e.event_time,
+        "created_at": e.created_at,
+        "stored_at": now,
+    }
+
+
+def _rejection_row(e: Example, now: datetime) -> dict[str, Any]:
+    return {
+        "id": rejection_id(e),
+        "example_id": e.id,
+        "tenant": e.tenant,
+        "kind": e.kind.value,
+        "domain": e.domain,
+        "provenance": e.provenance,
+        "reasons": [r.value for r in (e.decision.reasons if e.decision else [])],
+        "scores": e.scores,
+        "example": e.model_dump(mode="json"),
+        "source_event_id": e.source.event_id,
+        "source_fanout": e.source.fanout,
+        "source_index": e.source.index,
+        "rejected_at": now,
+    }
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    for i in range(0, len(rows), _CHUNK):
+        yield rows[i : i + _CHUNK]

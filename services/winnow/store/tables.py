@@ -1,0 +1,82 @@
+"""Store tables. Change them only together with an Alembic revision in ``migrations/versions``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+# JSONB on PostgreSQL (indexable, compact), plain JSON text on SQLite.
+JsonColumn = JSON().with_variant(JSONB(), "postgresql")
+
+
+class ExampleRow(SQLModel, table=True):
+    """An accepted example. The primary key is its content hash, so writes are idempotent."""
+
+    __tablename__ = "examples"
+
+    id: str = Field(primary_key=True, max_length=64)
+    tenant: str = Field(index=True, max_length=64)
+    kind: str = Field(max_length=16)
+    domain: str | None = Field(default=None, index=True, max_length=64)
+    provenance: str = Field(max_length=200)
+    messages: list[dict[str, Any]] = Field(sa_column=Column(JsonColumn, nullable=False))
+    chosen: str | None = Field(default=None, sa_column=Column(Text))
+    rejected: str | None = Field(default=None, sa_column=Column(Text))
+    language: str | None = Field(default=None, max_length=16)
+    csat: int | None = None
+    category: str | None = Field(default=None, max_length=100)
+    scores: dict[str, float] = Field(sa_column=Column(JsonColumn, nullable=False))
+    flags: list[str] = Field(sa_column=Column(JsonColumn, nullable=False))
+    model_versions: dict[str, str] = Field(sa_column=Column(JsonColumn, nullable=False))
+    source_event_id: str = Field(index=True, max_length=200)
+    source_event_type: str = Field(max_length=100)
+    source_topic: str | None = Field(default=None, max_length=249)
+    source_partition: int | None = None
+    source_offset: int | None = None
+    source_fanout: int = 1
+    source_index: int = 0
+    event_time: datetime
+    created_at: datetime
+    stored_at: datetime = Field(index=True)
+
+
+class RejectionRow(SQLModel, table=True):
+    """A rejected example with its reasons; keyed by (tenant, event id, index) for idempotence."""
+
+    __tablename__ = "rejections"
+
+    id: str = Field(primary_key=True, max_length=64)
+    example_id: str = Field(index=True, max_length=64)
+    tenant: str = Field(index=True, max_length=64)
+    kind: str = Field(max_length=16)
+    domain: str | None = Field(default=None, max_length=64)
+    provenance: str = Field(max_length=200)
+    reasons: list[str] = Field(sa_column=Column(JsonColumn, nullable=False))
+    scores: dict[str, float] = Field(sa_column=Column(JsonColumn, nullable=False))
+    example: dict[str, Any] = Field(sa_column=Column(JsonColumn, nullable=False))
+    source_event_id: str = Field(index=True, max_length=200)
+    source_fanout: int = 1
+    source_index: int = 0
+    rejected_at: datetime = Field(index=True)
+
+
+class DeadLetterRow(SQLModel, table=True):
+    """A record that could not be processed, with its original bytes for replay."""
+
+    __tablename__ = "dead_letters"
+
+    id: str = Field(primary_key=True, max_length=64)
+    reason: str = Field(index=True, max_length=32)
+    error: str = Field(sa_column=Column(Text, nullable=False))
+    stage: str = Field(max_length=16)
+    original: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    topic: str | None = Field(default=None, max_length=249)
+    partition: int | None = None
+    offset: int | None = None
+    event_id: str | None = Field(default=None, max_length=200)
+    tenant: str | None = Field(default=None, max_length=64)
+    failed_at: datetime = Field(index=True)

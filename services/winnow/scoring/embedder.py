@@ -121,15 +121,30 @@ class Embedder:
         out = self.session.run(None, feeds)[0]
         return np.asarray(out, dtype=np.float32)
 
+    def buckets(self, encoded: list[Encoded]) -> list[list[int]]:
+        """Indices of ``encoded`` grouped into length buckets, each cut into ``batch_max`` chunks.
+
+        Bucket edges are powers of two (16, 32, 64, ...): a short question never pads up to a
+        long answer's length, and attention cost (quadratic in length) is not spent on padding.
+        """
+        groups: dict[int, list[int]] = {}
+        for i, enc in enumerate(encoded):
+            edge = 16
+            while edge < len(enc.ids):
+                edge *= 2
+            groups.setdefault(edge, []).append(i)
+        chunks: list[list[int]] = []
+        for edge in sorted(groups):
+            members = sorted(groups[edge], key=lambda i: len(encoded[i].ids))
+            chunks += [
+                members[s : s + self.batch_max] for s in range(0, len(members), self.batch_max)
+            ]
+        return chunks
+
     def embed_encoded(self, encoded: list[Encoded]) -> FloatArray:
-        """Embed pre-tokenised texts: sort by length, run buckets of ``batch_max``, unsort."""
+        """Embed pre-tokenised texts bucket by bucket; rows come back in input order."""
         vectors = np.zeros((len(encoded), self.dim), dtype=np.float32)
-        if not encoded:
-            return vectors
-        # Sorting by length makes each bucket nearly uniform, so little compute goes to padding.
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].ids))
-        for start in range(0, len(order), self.batch_max):
-            chunk = order[start : start + self.batch_max]
+        for chunk in self.buckets(encoded):
             ids, mask = self.tokenizer.pad([encoded[i] for i in chunk])
             vectors[chunk] = self.run(ids, mask)
         return vectors

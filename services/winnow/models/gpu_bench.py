@@ -1,0 +1,143 @@
+"""GPU benchmark behind ``bench/gpu.sh``: CUDA fp16 scorer vs a bare CUDA session, same texts.
+
+Runnable as ``python -m winnow.models.gpu_bench`` with only the scoring dependencies (pydantic,
+pydantic-settings, structlog, numpy, tokenizers, onnxruntime-gpu): no faust, no store, no torch.
+The shared datasets do not travel to a GPU machine, so texts are composed from the sample
+sentences with a seeded generator, spread over every length bucket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from winnow.models import bench
+from winnow.models.samples import _BASE, _LONG
+from winnow.scoring import QualityScorer
+from winnow.scoring.embedder import Embedder
+from winnow.scoring.runtime import CPU, CUDA, SessionConfig
+from winnow.settings import Settings
+
+
+def synthetic_pairs(n: int, seed: int = 0) -> list[tuple[str, str]]:
+    """``n`` (question, answer) pairs from 1-2 and 1-12 sample sentences: 5 to 256+ tokens."""
+    rng = random.Random(seed)
+    pool = [*_BASE, _LONG]
+    return [
+        (
+            " ".join(rng.choices(_BASE, k=rng.randint(1, 2))),
+            " ".join(rng.choices(pool, k=rng.choice([1, 2, 3, 5, 8, 12]))),
+        )
+        for _ in range(n)
+    ]
+
+
+class GpuSampler:
+    """Samples ``nvidia-smi`` utilisation every 200 ms while it is open (if nvidia-smi exists)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> GpuSampler:
+        if shutil.which("nvidia-smi"):
+            self.proc = subprocess.Popen(
+                [
+                    "nvidia-smi",
+                    "--query-gpu=utilization.gpu,memory.used",
+                    "--format=csv,noheader,nounits",
+                    "-lms",
+                    "200",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=5)
+        rows = [line.split(",") for line in out.splitlines() if line.count(",") == 1]
+        util = [float(r[0]) for r in rows if r[0].strip().replace(".", "").isdigit()]
+        mem = [float(r[1]) for r in rows if r[1].strip().replace(".", "").isdigit()]
+        if util:
+            print(
+                f"# nvidia-smi: {len(util)} samples, GPU utilisation mean {np.mean(util):.0f}% "
+                f"max {max(util):.0f}%, memory used max {max(mem):.0f} MiB"
+            )
+
+
+def agreement(scorer: QualityScorer, models_dir: Path, texts: list[str]) -> None:
+    """Cosine of the running embedder to fp32 on the CPU (the reference), on ``texts``."""
+    if scorer.embedder.precision == "fp32" and CUDA not in scorer.embedder.providers:
+        return
+    try:
+        ref = Embedder.load(models_dir, SessionConfig(providers=[CPU]), precision="fp32")
+    except Exception as exc:  # the fp32 file may not have been carried to the GPU machine
+        print(f"# agreement: skipped ({exc})")
+        return
+    a = scorer.embedder.embed(texts).vectors
+    b = ref.embed(texts).vectors
+    cos = (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    print(
+        f"# agreement {scorer.embedder.precision} on {scorer.embedder.providers[0]} vs fp32 CPU: "
+        f"cosine mean {cos.mean():.5f} min {cos.min():.5f} over {len(texts)} texts"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run both paths per batch size and per length bucket, print tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--provider", choices=["cuda", "cpu"], default="cuda")
+    parser.add_argument("--examples", type=int, default=0, help="default: 16384 cuda, 512 cpu")
+    parser.add_argument("--batch-sizes", default="", help="default: 32..1024 cuda, 32,128 cpu")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="ORT intra-op threads (0: all)")
+    parser.add_argument("--models-dir", type=Path, default=Path("models"))
+    args = parser.parse_args(argv)
+    cuda = args.provider == "cuda"
+    n = args.examples or (16384 if cuda else 512)
+    sizes_arg = args.batch_sizes or ("32,64,128,256,512,1024" if cuda else "32,128")
+    sizes = [int(s) for s in sizes_arg.split(",")]
+    settings = Settings(
+        models_dir=args.models_dir,
+        ort_providers=[CUDA, CPU] if cuda else [CPU],
+        ort_intra_op_threads=args.threads,
+    )
+    scorer = QualityScorer.from_settings(settings)
+    emb = scorer.embedder
+    print(f"# machine: {bench.machine()}")
+    print(f"# embedder {emb.version} on {emb.providers}; {n} events per run, repeat {args.repeat}")
+    if cuda and CUDA not in emb.providers:
+        print("# WARNING: CUDA was asked for but the session runs on the CPU (see log above)")
+    pairs = synthetic_pairs(n)
+    started = time.perf_counter()
+    with GpuSampler():
+        print("| batch | scorer events/s | bare ORT events/s | ratio |")
+        print("|---|---|---|---|")
+        for size in sizes:
+            s, b = bench.compare(scorer, pairs, size, args.repeat)
+            ratio = s.per_second / b.per_second
+            print(f"| {size} | {s.per_second:,.0f} | {b.per_second:,.0f} | {ratio:.2f} |", flush=True)
+        texts = [t for pair in pairs for t in pair]
+        print("\n| batch | length bucket | embedder sentences/s |")
+        print("|---|---|---|")
+        for size in sizes:
+            for rate in bench.by_bucket(scorer, texts, size, args.repeat):
+                print(f"| {size} | {rate.label} | {rate.per_second:,.0f} |", flush=True)
+    print(f"# benchmark wall time {time.perf_counter() - started:.0f} s")
+    agreement(scorer, args.models_dir, texts[:512])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

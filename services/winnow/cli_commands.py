@@ -107,9 +107,10 @@ def up(
     ] = True,
 ) -> None:
     """Run the broker and every service under one supervisor; Ctrl-C stops them all."""
-    from winnow.supervisor import Supervisor
+    from winnow.supervisor import Supervisor, stop_on_signals
 
     _setup()
+    stop_on_signals()
     settings = get_settings()
     with Supervisor(
         settings, embedded_broker=embedded_broker, log_dir=settings.data_dir / "logs"
@@ -142,8 +143,10 @@ def demo(
     import os
 
     from winnow.demo import run_demo
+    from winnow.supervisor import stop_on_signals
 
     _setup()
+    stop_on_signals()
     settings = get_settings()
     if "WINNOW_DATABASE_URL" not in os.environ:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")

@@ -133,20 +133,13 @@ class Supervisor:
             time.sleep(0.25)
 
     def run_forever(self) -> None:
-        """Supervise until SIGINT or SIGTERM."""
-        stop = False
-
-        def _stop(*_: object) -> None:
-            nonlocal stop
-            stop = True
-
-        signal.signal(signal.SIGTERM, _stop)
+        """Supervise until SIGINT or SIGTERM (see ``stop_on_signals``)."""
         try:
-            while not stop:
+            while True:
                 self.poll()
                 time.sleep(0.5)
         except KeyboardInterrupt:
-            pass
+            log.info("supervisor_stopping")
 
     def stop(self) -> None:
         """SIGTERM every child, SIGKILL those still alive after 10 s, then stop the broker."""
@@ -176,6 +169,19 @@ class Supervisor:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def stop_on_signals() -> None:
+    """Turn SIGTERM and SIGINT into ``KeyboardInterrupt`` so ``with Supervisor(...)`` cleans up.
+
+    Set explicitly: a process started in the background of a shell inherits an ignored SIGINT.
+    """
+
+    def _raise(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, _raise)
+    signal.signal(signal.SIGINT, _raise)
 
 
 def _http_ok(url: str) -> bool:

@@ -43,7 +43,7 @@ export PYTHONUNBUFFERED=1
 
 # Fail early, naming what is missing, rather than deep inside the benchmark.
 "$py" - "$provider" <<'PY'
-import importlib, sys
+import importlib.util, sys
 missing = [m for m in ("numpy", "tokenizers", "pydantic", "pydantic_settings", "structlog",
                        "onnxruntime") if importlib.util.find_spec(m) is None]
 if missing:

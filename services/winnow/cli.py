@@ -28,6 +28,9 @@ from winnow.models.cli import bench_app, models_app, score  # noqa: E402
 app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
 app.command("score")(score)
+from winnow.export.cli import export  # noqa: E402
 from winnow.pii_corpus import pii_app  # noqa: E402
+
+app.command("export")(export)
 
 app.add_typer(pii_app, name="pii")

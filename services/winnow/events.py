@@ -221,3 +221,32 @@ class DeadLetter(BaseModel):
     event_id: str | None = None
     tenant: str | None = None
     failed_at: datetime
+
+
+class RetrainReason(StrEnum):
+    """Which threshold made a domain due for retraining."""
+
+    MIN_EXAMPLES = "min_examples"
+    """The domain gained at least ``retrain_min_examples`` curated examples."""
+    MIN_TOKENS = "min_tokens"
+    """The domain gained at least ``retrain_min_tokens`` tokens."""
+
+
+class RetrainEvent(BaseModel):
+    """A domain is due for retraining: names the snapshot to train on (keyed by domain)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["winnow.retrain.v1"] = "winnow.retrain.v1"
+    id: str = Field(description="sha256 of tenant, domain and snapshot id: replays collapse.")
+    tenant: Tenant
+    domain: str
+    snapshot_id: str = Field(description="Content hash of the snapshot (its manifest's id).")
+    path: str = Field(description="Folder holding the snapshot's files and manifest.json.")
+    format: str = Field(description="Export format of the snapshot's files.")
+    counts: dict[str, int] = Field(description="Exported rows of the snapshot, by example kind.")
+    tokens: int = Field(ge=0, description="Tokens in the snapshot.")
+    new_examples: int = Field(ge=0, description="Curated examples gained since the last one.")
+    new_tokens: int = Field(ge=0, description="Tokens gained since the last snapshot.")
+    reason: RetrainReason = Field(description="The threshold crossed (examples checked first).")
+    created_at: datetime

@@ -7,7 +7,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from winnow.events import ChatFeedbackEvent, DeadLetter, SupportTicketEvent, SyntheticExampleEvent
+from winnow.events import (
+    ChatFeedbackEvent,
+    DeadLetter,
+    RetrainEvent,
+    SupportTicketEvent,
+    SyntheticExampleEvent,
+)
 from winnow.example import Example
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
@@ -16,6 +22,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "winnow.synthetic_example.v1.json": SyntheticExampleEvent,
     "winnow.example.v1.json": Example,
     "winnow.dead_letter.v1.json": DeadLetter,
+    "winnow.retrain.v1.json": RetrainEvent,
 }
 
 

@@ -10,8 +10,34 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RetrainThreshold(BaseModel):
+    """One domain's retrain thresholds; a field left out keeps the global setting."""
+
+    min_examples: int | None = Field(None, ge=0)
+    min_tokens: int | None = Field(None, ge=0)
+
+
+class ScoreLimits(BaseModel):
+    """Lowest model scores an example may have; a field left out (or null) sets no bound here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reward: float | None = Field(None, description="Lowest reward-model score.")
+    relevance: float | None = Field(None, description="Lowest answer-to-prompt cosine.")
+    domain_confidence: float | None = Field(None, description="Lowest router confidence.")
+
+
+def _default_score_thresholds() -> dict[str, dict[str, float]]:
+    return {
+        # The reward head scores good support answers 0.44-0.62 (docs/benchmarks.md): bounds sit
+        # below that band so they drop outliers, not the median synthetic answer.
+        "default": {"reward": 0.2, "relevance": 0.2},
+        "synthetic": {"reward": 0.45, "relevance": 0.3},
+    }
 
 
 class Settings(BaseSettings):
@@ -125,6 +151,125 @@ class Settings(BaseSettings):
         le=1,
         description="Domain router confidence below which the domain is `other`; unset uses the "
         "threshold calibrated at training time (in the router's model card).",
+    )
+
+    # --- Exports and retraining ---------------------------------------------------------------
+    snapshot_dir: Path = Field(
+        Path("var/snapshots"),
+        description="Folder of retrain snapshots: `<tenant>/<domain>/<snapshot id>/` under it.",
+    )
+    snapshot_format: Literal["openai-chat", "dpo", "kto", "parquet"] = Field(
+        "parquet",
+        description="Format of retrain snapshots; `parquet` keeps every kind (SFT, preference, "
+        "negative) with scores and provenance.",
+    )
+    export_tokenizer: Literal["auto", "minilm", "chars"] = Field(
+        "auto",
+        description="How exports count tokens: `minilm` uses the embedder's WordPiece tokenizer "
+        "under `models_dir`, `chars` one token per 4 characters, `auto` the first that is there.",
+    )
+    retrain_min_examples: int = Field(
+        1000,
+        ge=0,
+        description="A domain is due for retraining once it gains this many curated examples "
+        "since its last retrain snapshot (0 turns this criterion off).",
+    )
+    retrain_min_tokens: int = Field(
+        200_000,
+        ge=0,
+        description="A domain is due for retraining once it gains this many tokens since its "
+        "last retrain snapshot (0 turns this criterion off).",
+    )
+    retrain_domain_thresholds: dict[str, RetrainThreshold] = Field(
+        default_factory=dict,
+        description='Per-domain overrides of the two thresholds (JSON), e.g. `{"billing": '
+        '{"min_examples": 200, "min_tokens": 50000}}`; a missing key keeps the default.',
+    )
+    retrain_check_interval_s: float = Field(
+        60.0, gt=0, description="How often the curator checks whether a domain is due."
+    )
+
+    # --- Curation filters ------------------------------------------------------------------
+    allowed_languages: list[str] = Field(
+        default_factory=lambda: ["en"],
+        description="ISO 639-1 codes of the answer languages kept (JSON list); empty keeps all.",
+    )
+    language_candidates: list[str] = Field(
+        default_factory=lambda: [
+            "en",
+            "es",
+            "fr",
+            "de",
+            "it",
+            "pt",
+            "nl",
+            "pl",
+            "ru",
+            "tr",
+            "ar",
+            "zh",
+            "ja",
+            "ko",
+            "hi",
+            "id",
+            "vi",
+            "sv",
+        ],
+        description="Languages the detector chooses among (JSON list, ISO 639-1); the allowed ones "
+        "are always added. Fewer is faster; a language left out is reported as its nearest one.",
+    )
+    language_min_chars: int = Field(
+        20, ge=0, description="Answers with fewer letters than this are not language-checked."
+    )
+    min_csat: int | None = Field(
+        3, ge=1, le=5, description="Tickets with a CSAT (1-5) below this are rejected; unset: off."
+    )
+    boilerplate_min_substance_chars: int = Field(
+        40,
+        ge=0,
+        description="An answer made of refusals, escalations, 'contact support' and pleasantries "
+        "is boilerplate unless its other sentences hold at least this many characters.",
+    )
+    min_alpha_ratio: float | None = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Answers whose letters are fewer than this fraction of their non-space "
+        "characters are rejected (non_text); unset: off.",
+    )
+    max_duplicate_line_fraction: float | None = Field(
+        0.3, ge=0, le=1, description="Largest fraction of repeated lines (repetitive); unset: off."
+    )
+    max_top_ngram_fraction: float | None = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Largest fraction of characters in the most frequent word 2-gram (3- and "
+        "4-grams get 0.02 and 0.04 less, as in Gopher, whose 0.20 flags templated support "
+        "answers, measured on Bitext); unset: off.",
+    )
+    max_duplicate_ngram_fraction: float | None = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Largest fraction of characters in repeated word 5-grams (6- to 10-grams get "
+        "0.01 less each; Gopher uses 0.15, too strict for short answers); unset: off.",
+    )
+    score_thresholds: dict[str, ScoreLimits] = Field(
+        default_factory=_default_score_thresholds,
+        validate_default=True,
+        description="Lowest `reward`, `relevance` and `domain_confidence` (JSON). Keys apply in "
+        "this order, later ones overriding per score: `default`, `domain:<domain>`, `synthetic` "
+        "(any `synthetic:*` provenance), `provenance:<provenance>`. A score the models did not "
+        'set is not checked. E.g. `{"default": {"reward": 0.3}, "synthetic": {"reward": 0.5}, '
+        '"domain:refund": {"relevance": 0.5}}`.',
+    )
+    dedup_near_threshold: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="Estimated Jaccard similarity of shingles above which an example is a near "
+        "duplicate of a stored one; sets the LSH bands (measured by `bench/dedup.py`).",
     )
 
     # --- Service runtime ---------------------------------------------------------------------

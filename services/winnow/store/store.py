@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from winnow.events import DeadLetter
 from winnow.example import Decision, Example
 from winnow.reasons import DropReason
+from winnow.stages.dedup import DedupRow
 from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
 
 # Core tables: typed columns for queries (SQLModel's class attributes look like plain values).
@@ -103,8 +104,13 @@ class ExampleStore:
         dialect = postgresql if self._dialect == "postgresql" else sqlite
         return dialect.insert(table)
 
-    def write_decisions(self, examples: Sequence[Example]) -> WriteOutcome:
-        """Store decided examples in one transaction; return the outcome of each."""
+    def write_decisions(
+        self, examples: Sequence[Example], dedup_sigs: Mapping[str, bytes] | None = None
+    ) -> WriteOutcome:
+        """Store decided examples in one transaction; return the outcome of each.
+
+        ``dedup_sigs`` maps an accepted example's id to its dedup keys (``NearDuplicateIndex``).
+        """
         now = datetime.now(UTC)
         accepted = [e for e in examples if e.decision and e.decision.status == "accepted"]
         rejected = [e for e in examples if not (e.decision and e.decision.status == "accepted")]
@@ -115,7 +121,7 @@ class ExampleStore:
         for ex in accepted:
             first.setdefault(ex.id, ex)
         with self.engine.begin() as conn:
-            inserted = self._insert_examples(conn, list(first.values()), now)
+            inserted = self._insert_examples(conn, list(first.values()), now, dedup_sigs or {})
             owners = self._owners(conn, {e.id for e in accepted if e.id not in inserted})
             for ex in accepted:
                 owner = owners.get(ex.id)
@@ -129,11 +135,15 @@ class ExampleStore:
         return WriteOutcome(accepted=kept, rejected=rejected)
 
     def _insert_examples(
-        self, conn: Connection, examples: list[Example], now: datetime
+        self,
+        conn: Connection,
+        examples: list[Example],
+        now: datetime,
+        sigs: Mapping[str, bytes],
     ) -> set[str]:
         table = EXAMPLES
         inserted: set[str] = set()
-        for chunk in _chunks([_example_row(e, now) for e in examples]):
+        for chunk in _chunks([_example_row(e, now, sigs.get(e.id)) for e in examples]):
             stmt = self._insert(table).values(chunk).on_conflict_do_nothing().returning(table.c.id)
             inserted.update(conn.execute(stmt).scalars())
         return inserted
@@ -160,6 +170,20 @@ class ExampleStore:
         with self.engine.begin() as conn:
             for chunk in _chunks(rows):
                 conn.execute(self._insert(table).values(chunk).on_conflict_do_nothing())
+
+    def iter_dedup_signatures(
+        self, tenant: str | None = None, *, batch: int = 10_000
+    ) -> Iterator[DedupRow]:
+        """Every stored example's dedup keys (one tenant's, or all), to rebuild a dedup index."""
+        query = select(EXAMPLES.c.tenant, EXAMPLES.c.id, EXAMPLES.c.dedup_sig).where(
+            EXAMPLES.c.dedup_sig.is_not(None)
+        )
+        if tenant is not None:
+            query = query.where(EXAMPLES.c.tenant == tenant)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=batch).execute(query)
+            for row_tenant, row_id, sig in result:
+                yield DedupRow(tenant=row_tenant, id=row_id, dedup_sig=bytes(sig))
 
     def tally(self, since: datetime | None = None) -> EventTally:
         """Count source events by outcome (an event with several examples counts once).
@@ -214,7 +238,7 @@ def _as_duplicate(example: Example) -> Example:
     return example.model_copy(update={"decision": decision})
 
 
-def _example_row(e: Example, now: datetime) -> dict[str, Any]:
+def _example_row(e: Example, now: datetime, dedup_sig: bytes | None = None) -> dict[str, Any]:
     return {
         "id": e.id,
         "tenant": e.tenant,
@@ -240,6 +264,7 @@ def _example_row(e: Example, now: datetime) -> dict[str, Any]:
         "event_time": e.event_time,
         "created_at": e.created_at,
         "stored_at": now,
+        "dedup_sig": dedup_sig,
     }
 
 

@@ -42,6 +42,11 @@ class ExampleRow(SQLModel, table=True):
     event_time: datetime
     created_at: datetime
     stored_at: datetime = Field(index=True)
+    dedup_sig: bytes | None = Field(
+        default=None,
+        sa_column=Column(LargeBinary, nullable=True),
+        description="Dedup keys (normalised-text hash, LSH band hashes) to rebuild the index.",
+    )
 
 
 class RejectionRow(SQLModel, table=True):
@@ -80,3 +85,27 @@ class DeadLetterRow(SQLModel, table=True):
     event_id: str | None = Field(default=None, max_length=200)
     tenant: str | None = Field(default=None, max_length=64)
     failed_at: datetime = Field(index=True)
+
+
+class SnapshotRow(SQLModel, table=True):
+    """An exported dataset snapshot; the key is the content hash of its files (its manifest id)."""
+
+    __tablename__ = "snapshots"
+
+    id: str = Field(primary_key=True, max_length=64)
+    tenant: str = Field(index=True, max_length=64)
+    domain: str | None = Field(
+        default=None, index=True, max_length=64, description="Set when one domain was exported."
+    )
+    domains: list[str] = Field(sa_column=Column(JsonColumn, nullable=False))
+    purpose: str = Field(max_length=16, description="`export` (by hand) or `retrain` (trigger).")
+    format: str = Field(max_length=16)
+    counts: dict[str, int] = Field(sa_column=Column(JsonColumn, nullable=False))
+    examples: int
+    tokens: int
+    watermark: datetime | None = Field(
+        default=None, description="Latest `stored_at` among the exported examples."
+    )
+    manifest: dict[str, Any] = Field(sa_column=Column(JsonColumn, nullable=False))
+    path: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(index=True)

@@ -1,0 +1,291 @@
+"""Exact (normalised-text) and near-duplicate detection, incremental against the whole store.
+
+Text: the prompt turns and the answer, casefolded, NFKC, digit runs as ``0``, punctuation and
+spacing collapsed (so PII placeholders such as ``<EMAIL>`` or differing numbers compare equal).
+
+* Exact: a 64-bit BLAKE2b of the normalised text -> ``NORMALISED_DUPLICATE``.
+* Near: MinHash (``bands * rows`` permutations, multiply-shift hashing in numpy) over character
+  5-gram shingles, LSH with ``bands`` bands; one shared band hit -> ``NEAR_DUPLICATE``.
+
+Memory: only 64-bit keys live in memory, in sorted numpy arrays per tenant: the exact key and its
+owner (16 bytes) plus one key per band (8 bytes each), ~100 bytes an example with 10 bands. Full
+signatures are never kept; the store keeps each example's keys (``dedup_sig``) so an index can be
+rebuilt on start or on rebalance without re-reading text.
+
+Scope and replicas: an index is per tenant; the curator replica that owns a partition must see
+every example that could be a near duplicate of another, so the scored topic is keyed by
+:func:`dedup_partition_key` (the tenant) and each replica rebuilds its tenants from the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from winnow.example import Example
+from winnow.reasons import DropReason
+
+U64 = npt.NDArray[np.uint64]
+
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_DIGITS = re.compile(r"\d+")
+_MASK64 = (1 << 64) - 1
+SHINGLE_CHARS = 5
+
+
+def normalise_text(text: str) -> str:
+    """Casefold, NFKC, digit runs to ``0``, punctuation and whitespace to single spaces."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _DIGITS.sub("0", text)
+    return _PUNCT.sub(" ", text).strip()
+
+
+def dedup_text(example: Example) -> str:
+    """The text duplicates are judged on: the kind, every prompt turn, the answer (and rejected).
+
+    The kind keeps a correction's preference pair and its SFT copy apart (same prompt and answer,
+    different training artefacts); a pair's rejected answer is part of what makes it distinct.
+    """
+    parts = [example.kind.value, *(m.content for m in example.prompt_messages), example.answer]
+    if example.rejected is not None:
+        parts.append(example.rejected)
+    return "\n".join(parts)
+
+
+def dedup_partition_key(example: Example) -> str:
+    """Kafka key for the curator's input: every possible duplicate pair shares it (the tenant)."""
+    return example.tenant
+
+
+def _mix(x: U64) -> U64:
+    """splitmix64 finaliser, vectorised (wrapping uint64 arithmetic)."""
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint64(30))
+        x = x * np.uint64(0xBF58476D1CE4E5B9)
+        x = x ^ (x >> np.uint64(27))
+        x = x * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def shingle_hashes(normalised: str, k: int = SHINGLE_CHARS) -> U64:
+    """Distinct 64-bit hashes of the character k-grams of ``normalised`` (UTF-8 bytes)."""
+    data = np.frombuffer(normalised.encode("utf-8"), dtype=np.uint8).astype(np.uint64)
+    if data.size == 0:
+        return np.zeros(1, dtype=np.uint64)
+    if data.size < k:
+        data = np.concatenate([data, np.zeros(k - data.size, dtype=np.uint64)])
+    n = data.size - k + 1
+    h = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            h = h * np.uint64(1099511628211) + data[j : j + n]
+    return np.unique(_mix(h))
+
+
+@dataclass(frozen=True)
+class MinHasher:
+    """MinHash signatures and LSH band keys; the seed fixes the permutations (deterministic)."""
+
+    bands: int = 10
+    rows: int = 8
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        rng = np.random.default_rng(self.seed)
+        n = self.bands * self.rows
+        object.__setattr__(self, "_a", rng.integers(1, 2**63, n, dtype=np.uint64) | np.uint64(1))
+        object.__setattr__(self, "_b", rng.integers(0, 2**63, n, dtype=np.uint64))
+        salts = rng.integers(0, 2**63, self.bands, dtype=np.uint64)
+        object.__setattr__(self, "_salts", salts)
+
+    def signature(self, hashes: U64) -> npt.NDArray[np.uint32]:
+        """The MinHash signature (``bands * rows`` 32-bit minima) of a set of shingle hashes."""
+        a: U64 = self._a  # type: ignore[attr-defined]
+        b: U64 = self._b  # type: ignore[attr-defined]
+        with np.errstate(over="ignore"):
+            permuted = (hashes[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)
+        out: npt.NDArray[np.uint32] = permuted.min(axis=0).astype(np.uint32)
+        return out
+
+    def band_keys(self, signature: npt.NDArray[np.uint32]) -> U64:
+        """One 64-bit key per band: a hash of the band's rows, salted by the band's index."""
+        salts: U64 = self._salts  # type: ignore[attr-defined]
+        rows = signature.reshape(self.bands, self.rows).astype(np.uint64)
+        acc = salts.copy()
+        with np.errstate(over="ignore"):
+            for j in range(self.rows):
+                acc = _mix(acc ^ rows[:, j])
+        return acc
+
+    def keys_of(self, text: str) -> tuple[int, U64]:
+        """(exact key, band keys) of a raw text."""
+        norm = normalise_text(text)
+        exact = int.from_bytes(hashlib.blake2b(norm.encode(), digest_size=8).digest(), "big")
+        return exact, self.band_keys(self.signature(shingle_hashes(norm)))
+
+
+def threshold_bands(threshold: float, num_perm: int = 80) -> tuple[int, int]:
+    """(bands, rows) with bands*rows <= num_perm whose LSH S-curve midpoint is nearest threshold."""
+    best = (1, num_perm)
+    for b in range(1, num_perm + 1):
+        r = num_perm // b
+        if abs((1 / b) ** (1 / r) - threshold) < abs((1 / best[0]) ** (1 / best[1]) - threshold):
+            best = (b, r)
+    return best
+
+
+class _SortedKeys:
+    """A set of uint64 keys with optional uint64 values: sorted arrays plus a small buffer."""
+
+    def __init__(self, *, with_values: bool) -> None:
+        self.with_values = with_values
+        self.keys: U64 = np.zeros(0, dtype=np.uint64)
+        self.values: U64 = np.zeros(0, dtype=np.uint64)
+        self._pending: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return int(self.keys.size) + len(self._pending)
+
+    def get(self, key: int) -> int | None:
+        """The value stored with ``key``, or None when it is absent."""
+        if key in self._pending:
+            return self._pending[key]
+        i = int(np.searchsorted(self.keys, np.uint64(key)))
+        if i < self.keys.size and int(self.keys[i]) == key:
+            return int(self.values[i]) if self.with_values else 0
+        return None
+
+    def contains_any(self, keys: U64) -> bool:
+        """True when any of ``keys`` is in the set."""
+        if any(int(k) in self._pending for k in keys):
+            return True
+        idx = np.searchsorted(self.keys, keys)
+        idx = np.minimum(idx, max(self.keys.size - 1, 0))
+        return bool(self.keys.size and np.any(self.keys[idx] == keys))
+
+    def add(self, keys: Iterable[int], value: int = 0) -> None:
+        """Add keys (a key already present keeps its first value)."""
+        for k in keys:
+            if k not in self._pending and self.get(k) is None:
+                self._pending[k] = value
+        if len(self._pending) > max(1024, self.keys.size // 16):
+            self.flush()
+
+    def flush(self) -> None:
+        """Merge the buffer into the sorted arrays."""
+        if not self._pending:
+            return
+        new_k = np.fromiter(self._pending.keys(), dtype=np.uint64, count=len(self._pending))
+        keys = np.concatenate([self.keys, new_k])
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        if self.with_values:
+            new_v = np.fromiter(self._pending.values(), dtype=np.uint64, count=len(new_k))
+            self.values = np.concatenate([self.values, new_v])[order]
+        self._pending = {}
+
+    def nbytes(self) -> int:
+        """Bytes held by the arrays (the buffer is flushed first)."""
+        self.flush()
+        return int(self.keys.nbytes + self.values.nbytes)
+
+
+class _TenantIndex:
+    def __init__(self) -> None:
+        # normalised-text key -> owner (first 64 bits of the example id); band keys alone
+        self.exact = _SortedKeys(with_values=True)
+        self.bands = _SortedKeys(with_values=False)
+
+    def nbytes(self) -> int:
+        return self.exact.nbytes() + self.bands.nbytes()
+
+
+def _owner(example_id: str) -> int:
+    return int(example_id[:16], 16) if len(example_id) >= 16 else hash(example_id) & _MASK64
+
+
+def encode_signature(exact: int, bands: U64) -> bytes:
+    """Bytes stored in ``examples.dedup_sig``: the exact key, then the band keys (big-endian)."""
+    return exact.to_bytes(8, "big") + bands.astype(">u8").tobytes()
+
+
+def decode_signature(blob: bytes) -> tuple[int, U64]:
+    """Inverse of :func:`encode_signature`."""
+    arr = np.frombuffer(blob, dtype=">u8").astype(np.uint64)
+    return int(arr[0]), arr[1:]
+
+
+@dataclass(frozen=True)
+class DedupRow:
+    """What a rebuild needs of one stored example."""
+
+    tenant: str
+    id: str
+    dedup_sig: bytes
+
+
+class NearDuplicateIndex:
+    """Per-tenant exact and near-duplicate index over accepted examples.
+
+    Call :meth:`check_and_add` only on examples that passed every other filter, in the order they
+    are written, and :meth:`rebuild` from the store on start and after a rebalance: decisions then
+    do not depend on the replica or on restarts. A redelivered example (same id) is not its own
+    duplicate.
+    """
+
+    def __init__(self, threshold: float = 0.8, *, num_perm: int = 80, seed: int = 1) -> None:
+        bands, rows = threshold_bands(threshold, num_perm)
+        self.hasher = MinHasher(bands=bands, rows=rows, seed=seed)
+        self._tenants: dict[str, _TenantIndex] = {}
+
+    def __len__(self) -> int:
+        return sum(len(t.exact) for t in self._tenants.values())
+
+    def signature_of(self, example: Example) -> bytes:
+        """The ``dedup_sig`` bytes to store with ``example``."""
+        return encode_signature(*self.hasher.keys_of(dedup_text(example)))
+
+    def check_and_add(self, example: Example) -> DropReason | None:
+        """Why ``example`` duplicates an indexed one, or None after adding it to the index."""
+        exact, bands = self.hasher.keys_of(dedup_text(example))
+        return self._check_and_add(example.tenant, _owner(example.id), exact, bands)
+
+    def _check_and_add(self, tenant: str, owner: int, exact: int, bands: U64) -> DropReason | None:
+        index = self._tenants.setdefault(tenant, _TenantIndex())
+        found = index.exact.get(exact)
+        if found is not None:
+            return None if found == owner else DropReason.NORMALISED_DUPLICATE
+        if index.bands.contains_any(bands):
+            return DropReason.NEAR_DUPLICATE
+        index.exact.add([exact], owner)
+        index.bands.add(int(k) for k in bands)
+        return None
+
+    def rebuild(
+        self, rows: Iterable[DedupRow], *, owns: Callable[[str], bool] | None = None
+    ) -> int:
+        """Replace the index with the stored examples' keys (of the tenants ``owns`` accepts)."""
+        self._tenants = {}
+        n = 0
+        for row in rows:
+            if owns is not None and not owns(row.tenant):
+                continue
+            exact, bands = decode_signature(row.dedup_sig)
+            index = self._tenants.setdefault(row.tenant, _TenantIndex())
+            index.exact.add([exact], _owner(row.id))
+            index.bands.add(int(k) for k in bands)
+            n += 1
+        for index in self._tenants.values():
+            index.exact.flush()
+            index.bands.flush()
+        return n
+
+    def nbytes(self) -> int:
+        """Bytes of the in-memory key arrays."""
+        return sum(t.nbytes() for t in self._tenants.values())

@@ -1,6 +1,6 @@
 """Print the dedup measurements: precision/recall on planted copies, speed, bytes per example.
 
-Usage: ``.venv/bin/python bench/dedup.py [N] [SEED]`` (reads /work/shared/data in place).
+Usage: ``.venv/bin/python bench/dedup.py [N] [SEED]`` (reads ../shared/data in place).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from winnow.stages.normalise import event_to_examples
 from winnow.testing import ticket_event
 
 DEFAULT_CSV = Path(
-    "/work/shared/data/bitext-customer-support-llm/"
+    Path(__file__).resolve().parents[1].parent / "shared/data/bitext-customer-support-llm/"
     "Bitext_Sample_Customer_Support_Training_Dataset.shared.csv"
 )
 

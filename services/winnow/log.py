@@ -11,6 +11,11 @@ from winnow.settings import Settings
 from winnow.stages.redact import redact_log_event
 
 
+def _stderr_logger(*_: object) -> structlog.PrintLogger:
+    # Looked up per logger: whatever sys.stderr is now.
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure_logging(settings: Settings) -> None:
     """Route structlog and the standard library (faust, aiokafka) through one JSON renderer."""
     level = getattr(logging, settings.log_level.upper())
@@ -29,8 +34,10 @@ def configure_logging(settings: Settings) -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=_stderr_logger,
+        # Not cached: a cached logger keeps the stderr of its first use, which test runners
+        # (typer's CliRunner) swap and close.
+        cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(

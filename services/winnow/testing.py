@@ -7,10 +7,12 @@ against the same real components.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
@@ -97,3 +99,15 @@ def synthetic_event(
 def as_bytes(doc: dict[str, Any]) -> bytes:
     """JSON bytes of an event document."""
     return json.dumps(doc).encode()
+
+
+def shared_data_dir() -> Path:
+    """The datasets folder ``../shared/data`` beside the repository (or ``$WINNOW_SHARED_DATA``).
+
+    Read in place, never copied: developers and CI have it beside their checkout.
+    """
+    env = os.environ.get("WINNOW_SHARED_DATA")
+    if env:
+        return Path(env)
+    beside_repo = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+    return beside_repo if beside_repo.exists() else Path("../shared/data").resolve()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
@@ -24,15 +23,15 @@ from winnow.stages.quality_filters import (
     ScoreThresholdFilter,
     resolve_limits,
 )
-from winnow.testing import synthetic_event, ticket_event
+from winnow.testing import shared_data_dir, synthetic_event, ticket_event
 
 GOOD = (
     "Your refund was issued today and will reach your card within five business days. "
     "You can follow it under Orders, then Refunds, in your account."
 )
-BITEXT = Path(
-    "/work/shared/data/bitext-customer-support-llm/"
-    "Bitext_Sample_Customer_Support_Training_Dataset.shared.csv"
+BITEXT = (
+    shared_data_dir()
+    / "bitext-customer-support-llm/Bitext_Sample_Customer_Support_Training_Dataset.shared.csv"
 )
 
 

@@ -104,6 +104,8 @@ def render_reward_card(metrics: Mapping[str, object], meta: Mapping[str, str]) -
         for name, v in by_source.items()
     )
     m = cast(Mapping[str, float], {k: v for k, v in metrics.items() if not k.startswith("val[")})
+    acc, n = m["val_pairwise_accuracy"], max(m["val_pairs"], 1.0)
+    ci = 196 * (acc * (1 - acc) / n) ** 0.5  # normal approximation, in percentage points
     return f"""# Reward head
 
 P(response is the preferred one | prompt): a Bradley-Terry scorer over MiniLM embeddings of the
@@ -136,6 +138,10 @@ Validation by source:
 | source | pairs | pairwise accuracy | length baseline |
 |---|---|---|---|
 {sources}
+
+Summary: {_pct(m["val_pairwise_accuracy"])} pairwise accuracy on held-out prompts (95% interval ±{ci:.1f} points)
+against {_pct(m["val_length_baseline"])} for "the longer answer wins": a weak signal, strongest on
+harmlessness (refusals and tone are visible in a sentence embedding).
 
 ## Threshold
 None: the reward is a score. Curation thresholds live in Winnow's settings, not in this head.

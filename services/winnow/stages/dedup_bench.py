@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 
@@ -26,8 +25,9 @@ from winnow.events import ChatMessage, Role
 from winnow.example import Example, ExampleKind, SourceRef, example_id
 from winnow.reasons import DropReason
 from winnow.stages.dedup import NearDuplicateIndex
+from winnow.testing import shared_data_dir
 
-DATA = Path("/work/shared/data")
+DATA = shared_data_dir()
 BITEXT = (
     DATA / "bitext-customer-support-llm/Bitext_Sample_Customer_Support_Training_Dataset.shared.csv"
 )

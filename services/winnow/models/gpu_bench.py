@@ -80,17 +80,31 @@ class GpuSampler:
             )
 
 
-def agreement(scorer: QualityScorer, models_dir: Path, texts: list[str]) -> None:
-    """Cosine of the running embedder to fp32 on the CPU (the reference), on ``texts``."""
+def reference_vectors(models_dir: Path, texts: list[str]) -> np.ndarray:
+    """fp32 CPU embeddings of ``texts``: the reference other precisions are checked against."""
+    ref = Embedder.load(models_dir, SessionConfig(providers=[CPU]), precision="fp32")
+    return ref.embed(texts).vectors
+
+
+def agreement(
+    scorer: QualityScorer, models_dir: Path, texts: list[str], reference: Path | None = None
+) -> None:
+    """Cosine of the running embedder to fp32 on the CPU (the reference), on ``texts``.
+
+    ``reference`` is an ``.npy`` of those fp32 vectors computed elsewhere (``--save-reference``):
+    the 90 MB fp32 model need not travel to the GPU machine.
+    """
     if scorer.embedder.precision == "fp32" and CUDA not in scorer.embedder.providers:
         return
-    try:
-        ref = Embedder.load(models_dir, SessionConfig(providers=[CPU]), precision="fp32")
-    except Exception as exc:  # the fp32 file may not have been carried to the GPU machine
-        print(f"# agreement: skipped ({exc})")
-        return
+    if reference is not None:
+        b = np.load(reference)
+    else:
+        try:
+            b = reference_vectors(models_dir, texts)
+        except Exception as exc:  # the fp32 file may not have been carried to the GPU machine
+            print(f"# agreement: skipped ({exc})")
+            return
     a = scorer.embedder.embed(texts).vectors
-    b = ref.embed(texts).vectors
     cos = (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
     print(
         f"# agreement {scorer.embedder.precision} on {scorer.embedder.providers[0]} vs fp32 CPU: "
@@ -107,7 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="ORT intra-op threads (0: all)")
     parser.add_argument("--models-dir", type=Path, default=Path("models"))
+    parser.add_argument("--reference", type=Path, help=".npy of fp32 CPU vectors to compare to")
+    parser.add_argument(
+        "--save-reference", type=Path, help="write the fp32 CPU vectors of the check texts and exit"
+    )
     args = parser.parse_args(argv)
+    if args.save_reference is not None:
+        texts = [t for pair in synthetic_pairs(256) for t in pair]
+        np.save(args.save_reference, reference_vectors(args.models_dir, texts))
+        print(f"wrote {len(texts)} reference vectors to {args.save_reference}")
+        return 0
     # Info and up: the scorer's per-batch debug lines would drown the tables.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
     cuda = args.provider == "cuda"
@@ -147,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             for rate in bench.by_bucket(scorer, texts, size, args.repeat):
                 print(f"| {size} | {rate.label} | {rate.per_second:,.0f} |", flush=True)
     print(f"# benchmark wall time {time.perf_counter() - started:.0f} s")
-    agreement(scorer, args.models_dir, texts[:512])
+    agreement(scorer, args.models_dir, texts[:512], args.reference)
     return 0
 
 

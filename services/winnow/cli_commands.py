@@ -62,6 +62,11 @@ def serve(name: Annotated[Service, typer.Argument(help="The service to run.")]) 
 
     _setup()
     settings = get_settings()
+    if name is Service.scorer and settings.scorer_workers > 1:
+        from winnow.agents.workers import run_worker_group
+
+        run_worker_group(name.value, settings, settings.scorer_workers)
+        return
     if name is Service.curator and settings.db_auto_migrate:
         upgrade(settings.database_url)
     # One loop for the set-up and the worker: faust runs on the current event loop.

@@ -273,6 +273,14 @@ class Settings(BaseSettings):
     )
 
     # --- Service runtime ---------------------------------------------------------------------
+    scorer_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Scorer processes sharing one host or GPU behind one health and metrics "
+        "port (`winnow serve scorer`). The scorer is host-bound on a GPU: on an H200 1, 4 and 8 "
+        "processes scored 10.5k, 23.1k and 31.9k events/s (docs/benchmarks.md).",
+    )
     web_host: str = Field("127.0.0.1", description="Address of the health and metrics server.")
     web_port: int = Field(
         6066, ge=1, le=65535, description="Port of the health and metrics server."

@@ -60,6 +60,8 @@ class Supervisor:
     broker: TansuBroker | None = None
     children: list[Child] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    prepare: bool = True
+    """Migrate the store and create topics before starting (off for a scorer worker group)."""
 
     def start(self) -> Supervisor:
         """Bring everything up (returns once processes are started, not yet ready)."""
@@ -71,23 +73,25 @@ class Supervisor:
         # Children get exactly the settings this supervisor runs with, overrides included.
         self.env = {
             **os.environ,
-            **env,
             "WINNOW_DATABASE_URL": self.settings.database_url,
             "WINNOW_DATA_DIR": str(self.settings.data_dir.resolve()),
             "WINNOW_DB_AUTO_MIGRATE": "false",
+            **env,
         }
         settings = self.settings.model_copy(
             update={
                 "kafka_bootstrap": env.get("WINNOW_KAFKA_BOOTSTRAP", self.settings.kafka_bootstrap)
             }
         )
-        upgrade(settings.database_url)
-        asyncio.run(ensure_topics(settings))
-        for name in self.services:
+        if self.prepare:
+            upgrade(settings.database_url)
+            asyncio.run(ensure_topics(settings))
+        for i, name in enumerate(self.services):
             child = Child(name, free_port())
             if self.log_dir:
                 self.log_dir.mkdir(parents=True, exist_ok=True)
-                child.log_path = self.log_dir / f"{name}.log"
+                repeated = self.services.count(name) > 1
+                child.log_path = self.log_dir / (f"{name}-{i}.log" if repeated else f"{name}.log")
             self.children.append(child)
             self._spawn(child)
         return self

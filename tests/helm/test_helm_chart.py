@@ -656,3 +656,14 @@ class TestValuesHandling:
             chart.render(
                 {"database": {"external": {"host": "pg"}}}, name="winnow", namespace=NAMESPACE
             )
+
+
+def test_gpu_scorer_gets_the_measured_tuning(render: Render) -> None:
+    """The GPU scorer runs 6 workers at batch 1024 (the H200 measurement); CPU scorers get none."""
+    gpu_env = env_of(container(render(scenario_values("gpu-scorer")).deployments()["scorer"]))
+    assert gpu_env["WINNOW_SCORER_WORKERS"]["value"] == "6"
+    assert gpu_env["WINNOW_BATCH_MAX"]["value"] == "1024"
+    assert gpu_env["WINNOW_SCORE_BATCH_MAX"]["value"] == "2048"
+    assert gpu_env["WINNOW_BATCH_WAIT_S"]["value"] == "0.05"
+    cpu_env = env_of(container(render(scenario_values("default")).deployments()["scorer"]))
+    assert "WINNOW_SCORER_WORKERS" not in cpu_env

@@ -172,6 +172,16 @@ spec:
             - name: WINNOW_ORT_PROVIDERS
               value: {{ toJson (ternary (dig "gpu" "ortProviders" list $svc) (default (list "CPUExecutionProvider") $svc.ortProviders) (not (empty $gpu))) | quote }}
             {{- end }}
+            {{- if and $gpu (hasKey $svc.gpu "workers") }}
+            - name: WINNOW_SCORER_WORKERS
+              value: {{ $svc.gpu.workers | quote }}
+            - name: WINNOW_BATCH_MAX
+              value: {{ $svc.gpu.batchMax | quote }}
+            - name: WINNOW_BATCH_WAIT_S
+              value: {{ $svc.gpu.batchWaitSeconds | quote }}
+            - name: WINNOW_SCORE_BATCH_MAX
+              value: {{ $svc.gpu.scoreBatchMax | quote }}
+            {{- end }}
             {{- include "winnow.secretEnv" (dict "root" $root "component" $name "database" $svc.database) | nindent 12 }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}

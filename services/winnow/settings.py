@@ -265,11 +265,12 @@ class Settings(BaseSettings):
         '"domain:refund": {"relevance": 0.5}}`.',
     )
     dedup_near_threshold: float = Field(
-        0.8,
+        0.75,
         gt=0,
         le=1,
-        description="Estimated Jaccard similarity of shingles above which an example is a near "
-        "duplicate of a stored one; sets the LSH bands (measured by `bench/dedup.py`).",
+        description="Jaccard similarity of normalised 5-character shingles from which an example "
+        "is a near duplicate of a stored one (LSH finds candidates, the exact Jaccard decides; "
+        "measured by `bench/dedup.py`).",
     )
 
     # --- Service runtime ---------------------------------------------------------------------

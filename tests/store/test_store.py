@@ -154,3 +154,39 @@ class TestTally:
         store.write_decisions(pref[1:])
         tally = store.tally()
         assert (tally.pending, tally.curated, tally.examples_curated) == (0, 1, 2)
+
+
+class TestDedupAgainstTheStore:
+    def test_rebuilt_index_verifies_candidates_with_stored_text(self, store: ExampleStore) -> None:
+        """After a restart, a near copy of a stored answer is caught by exact Jaccard read back
+        from the store, and an answer that only shares its template is kept."""
+        from winnow.stages.curate import curate_batch
+        from winnow.stages.dedup import NearDuplicateIndex
+
+        filters = default_filters(Settings())
+        answer = (
+            "I've refunded the second charge on your Pro plan; the money will be back on your "
+            "card within five business days, and you'll get a confirmation email today."
+        )
+        first = _decided(ticket_event("I was charged twice for my Pro plan.", answer))
+        index = NearDuplicateIndex(0.75)
+        decided, sigs = curate_batch(first, filters, index, store.dedup_texts)
+        store.write_decisions(decided, sigs)
+
+        restarted = NearDuplicateIndex(0.75)
+        assert restarted.rebuild(store.iter_dedup_signatures()) == 1
+        near = _decided(
+            ticket_event("i was charged twice for my pro plan!!", answer.replace("today", "soon"))
+        )
+        other = _decided(
+            ticket_event(
+                "I was charged twice for my Team plan.",
+                "Your Team plan was billed once; the second line is a pending authorisation "
+                "that your bank releases within three days, so no refund is needed.",
+            )
+        )
+        out, _ = curate_batch(near + other, filters, restarted, store.dedup_texts)
+        assert out[0].decision is not None and out[0].decision.reasons == [
+            DropReason.NEAR_DUPLICATE
+        ]
+        assert out[1].decision is not None and out[1].decision.status == "accepted"

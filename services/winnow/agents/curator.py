@@ -157,15 +157,23 @@ def build(settings: Settings) -> WinnowApp:
                     )
                     DEAD_LETTERS.labels(SERVICE, letter.reason.value).inc()
                     bad.append((letter.id.encode(), letter.model_dump_json().encode()))
-            # Off the event loop: language detection and MinHash cost milliseconds per example.
+            # The lock spans decide + write: a rebuild in between would miss this batch.
             async with index_lock:
-                decided, signatures = await asyncio.to_thread(curate_batch, parsed, filters, index)
-            outcome = await with_store_retry(
-                app,
-                "write_decisions",
-                partial(store.write_decisions, decided, signatures),
-                backoff,
-            )
+                # In a thread (language detection and MinHash cost milliseconds per example) and
+                # retried like a write: near-duplicate checks read candidates from the store.
+                decided, signatures = await with_store_retry(
+                    app,
+                    "curate_batch",
+                    partial(curate_batch, parsed, filters, index, store.dedup_texts),
+                    backoff,
+                )
+                outcome = await with_store_retry(
+                    app,
+                    "write_decisions",
+                    partial(store.write_decisions, decided, signatures),
+                    backoff,
+                )
+                index.forget_recent()
             for ex in outcome.accepted:
                 CURATED.labels(ex.kind.value, ex.domain or "none").inc()
             for ex in outcome.rejected:

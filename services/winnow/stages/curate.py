@@ -5,24 +5,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from winnow.example import Decision, Example
-from winnow.stages.dedup import NearDuplicateIndex
+from winnow.stages.dedup import FetchTexts, NearDuplicateIndex
 from winnow.stages.filters import ExampleFilter, decide
 
 
 def curate_batch(
-    examples: Sequence[Example], filters: Sequence[ExampleFilter], index: NearDuplicateIndex | None
+    examples: Sequence[Example],
+    filters: Sequence[ExampleFilter],
+    index: NearDuplicateIndex | None,
+    fetch: FetchTexts | None = None,
 ) -> tuple[list[Example], dict[str, bytes]]:
     """Decide every example; accepted ones then meet the duplicate index, in order.
 
     Returns the decided examples and the dedup signatures of those still accepted, for the store
-    (from which a restarted or rebalanced curator rebuilds its index).
+    (from which a restarted or rebalanced curator rebuilds its index). ``fetch`` reads stored
+    candidates' text so near duplicates are confirmed by exact Jaccard similarity.
     """
     decided: list[Example] = []
     signatures: dict[str, bytes] = {}
     for example in examples:
         ex = decide(example, filters)
         if index is not None and ex.decision is not None and ex.decision.status == "accepted":
-            reason = index.check_and_add(ex)
+            reason = index.check_and_add(ex, fetch)
             if reason is not None:
                 ex = ex.model_copy(
                     update={"decision": Decision(status="rejected", reasons=[reason])}

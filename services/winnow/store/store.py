@@ -16,14 +16,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, func, literal, select, union_all
+from sqlalchemy import (
+    Engine,
+    Table,
+    create_engine,
+    event,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from winnow.events import DeadLetter
-from winnow.example import Decision, Example
+from winnow.events import ChatMessage, DeadLetter
+from winnow.example import Decision, Example, ExampleKind
 from winnow.reasons import DropReason
-from winnow.stages.dedup import DedupRow
+from winnow.stages.dedup import DedupRow, dedup_text_of
 from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
 
 # Core tables: typed columns for queries (SQLModel's class attributes look like plain values).
@@ -170,6 +180,26 @@ class ExampleStore:
         with self.engine.begin() as conn:
             for chunk in _chunks(rows):
                 conn.execute(self._insert(table).values(chunk).on_conflict_do_nothing())
+
+    def dedup_texts(self, tenant: str, id_prefixes: list[str]) -> list[str]:
+        """Dedup texts of a tenant's stored examples whose id starts with one of the prefixes.
+
+        Prefix ranges on the primary key: an index lookup each, whatever the store's size.
+        """
+        if not id_prefixes:
+            return []
+        ranges = [
+            (EXAMPLES.c.id >= p) & (EXAMPLES.c.id < p[:-1] + chr(ord(p[-1]) + 1))
+            for p in id_prefixes
+        ]
+        query = select(
+            EXAMPLES.c.kind, EXAMPLES.c.messages, EXAMPLES.c.chosen, EXAMPLES.c.rejected
+        ).where(EXAMPLES.c.tenant == tenant, or_(*ranges))
+        with self.engine.connect() as conn:
+            return [
+                dedup_text_of(ExampleKind(kind), [ChatMessage(**m) for m in messages], chosen, rej)
+                for kind, messages, chosen, rej in conn.execute(query)
+            ]
 
     def iter_dedup_signatures(
         self, tenant: str | None = None, *, batch: int = 10_000

@@ -21,6 +21,7 @@ from winnow.generator import EventGenerator
 from winnow.kafka.produce import produce
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates
+from winnow.stages.redact import find_pii
 from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
 from winnow.store.migrate import upgrade
@@ -77,7 +78,7 @@ GOOD = "I've refunded the second charge; it will be back on your card within fiv
 def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) -> None:
     """Good, duplicate and malformed events end curated, rejected or in the DLQ as stages say."""
     settings = _settings(store.url, tmp_path)
-    known_good = ticket_event("I was charged twice this month.", GOOD)
+    known_good = ticket_event("I was charged twice this month, I want my money back.", GOOD)
     known_pref = feedback_event(
         "How do I reset my password?",
         "No idea.",
@@ -151,12 +152,16 @@ def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) ->
             select(ExampleRow).where(ExampleRow.source_event_id == known_good["id"])
         ).one()
         assert row.messages == [
-            {"role": "user", "content": "I was charged twice this month."},
+            {"role": "user", "content": "I was charged twice this month, I want my money back."},
             {"role": "assistant", "content": GOOD},
         ]
         assert row.provenance == "human_agent" and row.tenant == "acme"
         assert row.source_topic == "winnow.sources.tickets" and row.source_offset is not None
         assert {"answer_chars", "placeholders"} <= set(row.scores)
+        # The ONNX models are built by `make test`: curated rows carry their scores and versions.
+        assert {"reward", "relevance", "domain_confidence"} <= set(row.scores)
+        assert row.domain == "refund"
+        assert {"embedder", "router", "reward"} <= set(row.model_versions)
         why = conn.execute(
             select(RejectionRow.reasons, RejectionRow.kind).where(
                 RejectionRow.source_event_id == known_pref["id"]
@@ -173,6 +178,16 @@ def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) ->
         assert letters[b"\xff\xfe not utf-8"].reason == "invalid_utf8"
         assert letters[b'{"truncated": '].reason == "invalid_json"
         assert letters[b'{"truncated": '].topic == "winnow.sources.feedback"
+        # The generator plants e-mails, phones and card numbers: none may reach the store.
+        stored_texts = [
+            m["content"] for (msgs,) in conn.execute(select(ExampleRow.messages)) for m in msgs
+        ] + [
+            m["content"]
+            for (ex,) in conn.execute(select(RejectionRow.example))
+            for m in ex["messages"]
+        ]
+        assert any("<EMAIL>" in t or "<PHONE>" in t or "<CARD>" in t for t in stored_texts)
+        assert [t for t in stored_texts if find_pii(t)] == []
         reasons = {tuple(r) for (r,) in conn.execute(select(RejectionRow.reasons))}
         assert all(reasons), "every rejection has at least one reason"
 

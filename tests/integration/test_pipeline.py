@@ -207,10 +207,13 @@ async def _read_topic(bootstrap: str, topic: str, at_least: int) -> list[bytes]:
 
 
 def _metric(port: int, name: str, labels: str) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
-        body = resp.read().decode()
-    m = re.search(rf"^{name}\{{{labels}\}} (\S+)$", body, re.M)
-    return float(m.group(1)) if m else 0.0
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+            body = resp.read().decode()
+    except OSError:
+        return 0.0  # not listening yet (a restarting service)
+    # Summed over every series whose labels match ``labels`` (a regex).
+    return sum(float(v) for v in re.findall(rf"^{name}\{{{labels}\}} (\S+)$", body, re.M))
 
 
 def test_curator_killed_before_commit_rereads_without_duplicates(

@@ -96,21 +96,25 @@ def build(settings: Settings) -> WinnowApp:
     index = NearDuplicateIndex(settings.dedup_near_threshold)
     # Batches and index rebuilds never overlap: a rebuild replaces the index wholesale.
     index_lock = asyncio.Lock()
+    # Set at start and by every rebalance; the next batch rebuilds before it is curated. Not in
+    # the rebalance callback itself: faust waits for it, and a store outage would stall the group.
+    stale_index = [True]
 
-    async def rebuild_index() -> None:
-        async with index_lock:
-            n = await with_store_retry(
-                app,
-                "rebuild_dedup_index",
-                lambda: index.rebuild(store.iter_dedup_signatures()),
-                backoff,
-            )
+    async def rebuild_index_if_stale() -> None:
+        if not stale_index[0]:
+            return
+        stale_index[0] = False
+        n = await with_store_retry(
+            app,
+            "rebuild_dedup_index",
+            lambda: index.rebuild(store.iter_dedup_signatures()),
+            backoff,
+        )
         log.info("dedup_index_rebuilt", examples=n, bytes=index.nbytes())
 
     @app.task  # type: ignore[untyped-decorator]  # faust types app.task loosely
     async def _check_store() -> None:
         await with_store_retry(app, "ping", store.ping, backoff)
-        await rebuild_index()
 
     trigger = RetrainTrigger(store, settings)
 
@@ -134,7 +138,7 @@ def build(settings: Settings) -> WinnowApp:
     @app.on_rebalance_complete.connect
     async def _on_rebalance(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
         # Another replica may have stored examples for the partitions this one now owns.
-        await rebuild_index()
+        stale_index[0] = True
 
     @app.agent(scored)
     async def curate(stream: Any) -> None:
@@ -159,6 +163,7 @@ def build(settings: Settings) -> WinnowApp:
                     bad.append((letter.id.encode(), letter.model_dump_json().encode()))
             # The lock spans decide + write: a rebuild in between would miss this batch.
             async with index_lock:
+                await rebuild_index_if_stale()
                 # In a thread (language detection and MinHash cost milliseconds per example) and
                 # retried like a write: near-duplicate checks read candidates from the store.
                 decided, signatures = await with_store_retry(
@@ -207,7 +212,7 @@ def build(settings: Settings) -> WinnowApp:
                 try:
                     letters.append(DeadLetter.model_validate_json(event.value))
                 except ValidationError:
-                    # Not ours (someone else wrote to the DLQ): keep it, as a dead letter itself.
+                    # Not ours (someone else wrote to the DLQ): keep it as a dead letter.
                     msg = event.message
                     letters.append(
                         dead_letter(

@@ -29,8 +29,13 @@ app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
 app.command("score")(score)
 from winnow.export.cli import export  # noqa: E402
+from winnow.gateway.cli import gateway_app, keys_app  # noqa: E402
+from winnow.monitor.cli import alerts  # noqa: E402
 from winnow.pii_corpus import pii_app  # noqa: E402
 
 app.command("export")(export)
+app.command("alerts")(alerts)
+app.add_typer(keys_app, name="keys")
+app.add_typer(gateway_app, name="gateway")
 
 app.add_typer(pii_app, name="pii")

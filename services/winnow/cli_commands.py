@@ -34,6 +34,8 @@ class Service(StrEnum):
     validator = "validator"
     scorer = "scorer"
     curator = "curator"
+    monitor = "monitor"
+    gateway = "gateway"
 
 
 class SourceName(StrEnum):
@@ -66,6 +68,16 @@ def serve(name: Annotated[Service, typer.Argument(help="The service to run.")]) 
         from winnow.agents.workers import run_worker_group
 
         run_worker_group(name.value, settings, settings.scorer_workers)
+        return
+    if name is Service.gateway:
+        from winnow.gateway.app import run
+
+        run(settings)
+        return
+    if name is Service.monitor:
+        from winnow.monitor.cli import serve_monitor
+
+        serve_monitor()
         return
     if name is Service.curator and settings.db_auto_migrate:
         upgrade(settings.database_url)

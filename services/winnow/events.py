@@ -250,3 +250,26 @@ class RetrainEvent(BaseModel):
     new_tokens: int = Field(ge=0, description="Tokens gained since the last snapshot.")
     reason: RetrainReason = Field(description="The threshold crossed (examples checked first).")
     created_at: datetime
+
+
+class AlertEvent(BaseModel):
+    """A data-quality alert that fired or resolved (keyed by its id on the alerts topic)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["winnow.alert.v1"] = "winnow.alert.v1"
+    id: str = Field(
+        description="sha256 of the alert's fingerprint and start: firing and "
+        "resolved records of one alert share it."
+    )
+    fingerprint: str = Field(description="Stable id of the rule and labels (Alertmanager's).")
+    rule: str = Field(description="Name of the rule in the rules file.")
+    severity: Literal["info", "warning", "critical"]
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str] = Field(default_factory=dict, description="e.g. source, metric.")
+    value: float = Field(description="The measured value in the window that changed the state.")
+    threshold: float
+    summary: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    window_end: datetime = Field(description="End of the window that was evaluated.")

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from winnow.events import (
+    AlertEvent,
     ChatFeedbackEvent,
     DeadLetter,
     RetrainEvent,
@@ -23,6 +24,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "winnow.example.v1.json": Example,
     "winnow.dead_letter.v1.json": DeadLetter,
     "winnow.retrain.v1.json": RetrainEvent,
+    "winnow.alert.v1.json": AlertEvent,
 }
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -273,6 +273,52 @@ class Settings(BaseSettings):
         "measured by `bench/dedup.py`).",
     )
 
+    # --- Monitoring --------------------------------------------------------------------------
+    monitor_window_s: float = Field(
+        60.0,
+        gt=0,
+        description="Length of the monitor's tumbling window: statistics, drift, expectation "
+        "suites and alert rules are evaluated once per window.",
+    )
+    monitor_rules_path: Path | None = Field(
+        None,
+        description="YAML file of alert rules; unset: the packaged "
+        "`services/winnow/monitor/rules.yaml`.",
+    )
+    monitor_suites_dir: Path | None = Field(
+        None,
+        description="Folder of Great Expectations suite JSON files; unset: the packaged "
+        "`services/winnow/monitor/suites/`.",
+    )
+    monitor_ge_max_rows: int = Field(
+        5000, ge=1, description="Most rows of one window validated by the expectation suites."
+    )
+    monitor_drift_reference: Literal["pinned", "rolling"] = Field(
+        "rolling",
+        description="Drift reference: `pinned` (the first windows with enough data, then frozen) "
+        "or `rolling` (the windows just before the current one).",
+    )
+    monitor_drift_reference_windows: int = Field(
+        5, ge=1, description="Windows that make up the drift reference."
+    )
+    monitor_drift_min_samples: int = Field(
+        50, ge=1, description="Fewest values on each side for a drift (PSI) value to be computed."
+    )
+    alert_webhook_url: str | None = Field(
+        None, description="Webhook receiving fired and resolved alerts; unset: none."
+    )
+    alert_webhook_format: Literal["alertmanager", "slack"] = Field(
+        "alertmanager",
+        description='Webhook body: Alertmanager v4 JSON or a Slack-style `{"text": ...}`.',
+    )
+    alert_webhook_timeout_s: float = Field(5.0, gt=0, description="Timeout of one webhook request.")
+    alert_webhook_retries: int = Field(
+        3, ge=0, description="Retries of a webhook request that failed or got a 5xx answer."
+    )
+    alert_external_url: str = Field(
+        "", description="Public URL of the monitor, linked from alerts (`generatorURL`)."
+    )
+
     # --- Service runtime ---------------------------------------------------------------------
     scorer_workers: int = Field(
         1,
@@ -293,6 +339,68 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = Field(
         "json", description="`json` for machines (default), `console` for people."
     )
+
+    # --- Gateway and security ---------------------------------------------------------------
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="How every Kafka client (faust and aiokafka) connects: `SASL_SSL` or `SSL` "
+        "in production.",
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism when the protocol is `SASL_*`."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(
+        None, description="SASL password (prefer `WINNOW_KAFKA_SASL_PASSWORD_FILE`)."
+    )
+    kafka_sasl_password_file: Path | None = Field(
+        None, description="File holding the SASL password (a mounted Secret); read at start."
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="PEM file of the CA(s) that sign the brokers' certificates."
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        None, description="PEM client certificate for mutual TLS."
+    )
+    kafka_ssl_keyfile: Path | None = Field(None, description="PEM private key of the client cert.")
+    api_key_pepper: SecretStr | None = Field(
+        None,
+        description="Server-side secret mixed into every API key hash (prefer "
+        "`WINNOW_API_KEY_PEPPER_FILE`); changing it invalidates every key.",
+    )
+    api_key_pepper_file: Path | None = Field(
+        None, description="File holding the API key pepper (a mounted Secret); read at start."
+    )
+    gateway_max_body_bytes: int = Field(
+        4_194_304, ge=1024, description="Largest request body `POST /v1/events` accepts (413)."
+    )
+    gateway_max_batch: int = Field(
+        500, ge=1, description="Most events one `POST /v1/events` request may carry (413)."
+    )
+    gateway_rate_limit_per_s: float = Field(
+        20.0, gt=0, description="Requests per second each API key may make (token bucket)."
+    )
+    gateway_rate_limit_burst: int = Field(
+        40, ge=1, description="Requests an idle API key may make at once before 429."
+    )
+    gateway_dedup_window_s: float = Field(
+        604_800.0,
+        gt=0,
+        description="An event id accepted again within this window (per tenant) is reported as "
+        "a duplicate and not produced twice.",
+    )
+
+    @model_validator(mode="after")
+    def _read_secret_files(self) -> Settings:
+        # `*_FILE` variants: secrets come from mounted files, never from the image.
+        for name in ("kafka_sasl_password", "api_key_pepper"):
+            path: Path | None = getattr(self, f"{name}_file")
+            if path is None:
+                continue
+            if getattr(self, name) is not None:
+                raise ValueError(f"set {name} or {name}_file, not both")
+            setattr(self, name, SecretStr(path.read_text(encoding="utf-8").rstrip("\r\n")))
+        return self
 
 
 @lru_cache(maxsize=1)

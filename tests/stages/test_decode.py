@@ -130,3 +130,12 @@ class TestRedactionInValidation:
         )
         assert isinstance(a, list) and isinstance(b, list)
         assert a[0].id == b[0].id
+
+
+def test_nul_character_is_dead_lettered() -> None:
+    """An escaped NUL (refused by PostgreSQL text columns) becomes a schema violation, not a
+    write the curator would retry forever."""
+    doc = ticket_event("Where is my order?", "It ships to\u0000day.")
+    letter = decode_event(as_bytes(doc), COORDS, max_bytes=100_000)
+    assert isinstance(letter, DeadLetter) and letter.reason is DeadLetterReason.SCHEMA_VIOLATION
+    assert "NUL" in letter.error

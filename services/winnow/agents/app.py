@@ -12,6 +12,7 @@ import structlog
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from winnow.kafka.clients import ssl_context
 from winnow.metrics import READY
 from winnow.settings import Settings
 
@@ -82,6 +83,7 @@ def build_app(service: str, settings: Settings) -> WinnowApp:
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_in_thread=False,
+        **_faust_security(settings),
     )
     _add_pages(app)
 
@@ -90,6 +92,25 @@ def build_app(service: str, settings: Settings) -> WinnowApp:
         app.set_ready("started", True)
 
     return app
+
+
+def _faust_security(settings: Settings) -> dict[str, Any]:
+    """faust's ``broker_credentials`` from the same settings as the aiokafka clients."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return {}
+    ctx = ssl_context(settings)
+    if protocol.startswith("SASL_"):
+        password = settings.kafka_sasl_password
+        creds: Any = faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=password.get_secret_value() if password else None,
+            ssl_context=ctx,
+            mechanism=settings.kafka_sasl_mechanism,
+        )
+    else:
+        creds = faust.SSLCredentials(ctx)
+    return {"broker_credentials": creds}
 
 
 def _add_pages(app: WinnowApp) -> None:

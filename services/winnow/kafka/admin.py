@@ -10,6 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from winnow.errors import BrokerError
+from winnow.kafka.clients import admin_kwargs
 from winnow.settings import Settings
 from winnow.topics import TopicLayout
 
@@ -19,7 +20,7 @@ log = structlog.get_logger(__name__)
 async def ensure_topics(settings: Settings, *, timeout_s: float = 60.0) -> list[str]:
     """Create every missing topic of the layout; return the names created."""
     layout = TopicLayout.from_settings(settings)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**admin_kwargs(settings))
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         try:

@@ -40,6 +40,9 @@ def dead_letter(
     # reuses an offset (a recreated topic, a fresh embedded broker) does not.
     where = f"{stage}|{coords.topic}|{coords.partition}|{coords.offset}|".encode()
     key = where + hashlib.sha256(raw).digest()
+    # Ids copied from a bad record may hold NUL, which PostgreSQL text refuses.
+    event_id = event_id.replace("\x00", "") if event_id else event_id
+    tenant = tenant.replace("\x00", "") if tenant else tenant
     return DeadLetter(
         id=hashlib.sha256(key).hexdigest(),
         reason=reason,
@@ -79,6 +82,10 @@ def decode_event(raw: bytes, coords: Coordinates, *, max_bytes: int) -> SourceEv
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         return dlq(DeadLetterReason.INVALID_JSON, f"line {exc.lineno} col {exc.colno}: {exc.msg}")
+    except (ValueError, RecursionError) as exc:
+        # Found by the hypothesis properties: an integer of > 4,300 digits raises ValueError and
+        # deep nesting RecursionError, neither a JSONDecodeError; both crashed the validator.
+        return dlq(DeadLetterReason.INVALID_JSON, f"{type(exc).__name__}: {str(exc)[:200]}")
     if not isinstance(doc, dict):
         return dlq(
             DeadLetterReason.SCHEMA_VIOLATION, f"expected an object, got {type(doc).__name__}"
@@ -86,10 +93,20 @@ def decode_event(raw: bytes, coords: Coordinates, *, max_bytes: int) -> SourceEv
     event_id = doc.get("id") if isinstance(doc.get("id"), str) else None
     tenant = doc.get("tenant") if isinstance(doc.get("tenant"), str) else None
     event_type = doc.get("type")
-    if event_type not in EVENT_TYPES:
+    # A list or object as `type` is unhashable: checking membership directly raised TypeError.
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
         return dlq(
             DeadLetterReason.UNKNOWN_TYPE,
             f"type {str(event_type)[:100]!r} is not one of {sorted(EVENT_TYPES)}",
+            event_id=event_id,
+            tenant=tenant,
+        )
+    if "\\u0000" in text:
+        # JSON can carry NUL only escaped; PostgreSQL text refuses it, so the curator's write
+        # would retry forever. Refused here, where it is still a record with a reason.
+        return dlq(
+            DeadLetterReason.SCHEMA_VIOLATION,
+            "a string holds a NUL character (\\u0000)",
             event_id=event_id,
             tenant=tenant,
         )

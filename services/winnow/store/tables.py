@@ -109,3 +109,65 @@ class SnapshotRow(SQLModel, table=True):
     manifest: dict[str, Any] = Field(sa_column=Column(JsonColumn, nullable=False))
     path: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(index=True)
+
+
+class ApiKeyRow(SQLModel, table=True):
+    """A gateway API key: only its salted (and peppered) hash is stored, never the key."""
+
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=32, description="Public key id (lookup).")
+    tenant: str = Field(index=True, max_length=64)
+    scopes: list[str] = Field(sa_column=Column(JsonColumn, nullable=False))
+    salt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    secret_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    name: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+    revoked_at: datetime | None = Field(default=None)
+
+
+class AcceptedEventRow(SQLModel, table=True):
+    """An event id the gateway accepted, so a redelivery within the dedup window is not resent."""
+
+    __tablename__ = "accepted_events"
+
+    tenant: str = Field(primary_key=True, max_length=64)
+    event_id: str = Field(primary_key=True, max_length=64, description="sha256 of the event id.")
+    accepted_at: datetime = Field(index=True)
+
+
+class ValidationRunRow(SQLModel, table=True):
+    """One Great Expectations suite run on one monitor window."""
+
+    __tablename__ = "validation_runs"
+
+    id: str = Field(primary_key=True, max_length=64, description="sha256 of suite and window.")
+    suite: str = Field(index=True, max_length=200)
+    window_start: datetime
+    window_end: datetime = Field(index=True)
+    rows: int
+    success: bool
+    evaluated: int
+    failed: int
+    failures: list[dict[str, Any]] = Field(sa_column=Column(JsonColumn, nullable=False))
+    duration_ms: float
+    created_at: datetime
+
+
+class AlertRow(SQLModel, table=True):
+    """A data-quality alert: written when it fires, updated when it resolves."""
+
+    __tablename__ = "alerts"
+
+    id: str = Field(primary_key=True, max_length=64, description="Fingerprint + start, hashed.")
+    fingerprint: str = Field(index=True, max_length=32)
+    rule: str = Field(index=True, max_length=100)
+    severity: str = Field(max_length=16)
+    status: str = Field(index=True, max_length=16, description="firing or resolved.")
+    labels: dict[str, str] = Field(sa_column=Column(JsonColumn, nullable=False))
+    value: float
+    threshold: float
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    started_at: datetime = Field(index=True)
+    ended_at: datetime | None = None
+    updated_at: datetime

@@ -1,0 +1,265 @@
+"""The gateway service: ``create_app(settings)`` builds it, ``run(settings)`` serves it (uvicorn).
+
+Routes: ``POST /v1/events`` (scope ``ingest``), ``GET /v1/examples`` and ``GET /v1/stats``
+(``read``), ``GET /v1/export`` (``export``), and ``/healthz``, ``/readyz``, ``/metrics`` as in the
+other services. The tenant always comes from the API key, never from the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from winnow.gateway.auth import require
+from winnow.gateway.dedup import claim, purge, release
+from winnow.gateway.ingest import BodyError, IngestResponse, split_body, validate_items
+from winnow.gateway.keys import ApiKey, KeyStore, Scope
+from winnow.gateway.metrics import EVENTS, REQUEST_SECONDS, REQUESTS
+from winnow.gateway.openapi import build_openapi
+from winnow.gateway.publisher import Publisher
+from winnow.gateway.ratelimit import RateLimiter
+from winnow.gateway.reads import known_query_only
+from winnow.gateway.reads import router as reads_router
+from winnow.metrics import READY
+from winnow.settings import Settings
+from winnow.store.store import ExampleStore
+
+log = structlog.get_logger(__name__)
+_QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class ErrorBody(BaseModel):
+    """A refused request."""
+
+    detail: str
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("No API key, or an unknown, wrong or revoked one."),
+    403: _error("The key lacks the scope, or asks for another tenant."),
+    429: _error("The key's rate limit is exceeded (see `Retry-After`)."),
+}
+
+
+def _pepper(settings: Settings) -> bytes:
+    if settings.api_key_pepper is None:
+        log.warning("api_key_pepper_unset", hint="set WINNOW_API_KEY_PEPPER_FILE in production")
+        return b""
+    return settings.api_key_pepper.get_secret_value().encode()
+
+
+def create_app(settings: Settings, *, publisher: Publisher | None = None) -> FastAPI:
+    """The gateway app; connects to Kafka and the store only when it starts (lifespan)."""
+    store = ExampleStore(settings.database_url)
+    engine = store.engine
+    pub = publisher or Publisher(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.db_auto_migrate:
+            from winnow.store.migrate import upgrade
+
+            await run_in_threadpool(upgrade, settings.database_url)
+        await pub.start()
+        purger = asyncio.create_task(_purge_claims(app))
+        try:
+            yield
+        finally:
+            purger.cancel()
+            await pub.stop()
+            store.close()
+
+    app = FastAPI(
+        title="Winnow gateway",
+        version="1.0.0",
+        description="HTTP ingestion of source events into Winnow, and tenant-scoped reads.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.engine = engine
+    app.state.keys = KeyStore(engine, _pepper(settings))
+    app.state.limiter = RateLimiter(
+        settings.gateway_rate_limit_per_s, settings.gateway_rate_limit_burst
+    )
+    app.state.publisher = pub
+    app.openapi = lambda: app.openapi_schema or _cache(app)  # type: ignore[method-assign]
+    _add_middleware(app)
+    _add_ingest(app)
+    app.include_router(reads_router, responses=AUTH_RESPONSES)
+    _add_ops(app)
+    return app
+
+
+async def _purge_claims(app: FastAPI, every_s: float = 3600.0) -> None:
+    """Drop dedup claims older than the window, hourly, so the table stays bounded."""
+    settings: Settings = app.state.settings
+    while True:
+        try:
+            removed = await run_in_threadpool(
+                purge, app.state.engine, window_s=settings.gateway_dedup_window_s
+            )
+            log.info("gateway_claims_purged", removed=removed)
+        except Exception as exc:  # the store being down is retried next round
+            log.warning("gateway_claims_purge_failed", error=type(exc).__name__)
+        await asyncio.sleep(every_s)
+
+
+def _cache(app: FastAPI) -> dict[str, Any]:
+    app.openapi_schema = build_openapi(app)
+    return app.openapi_schema
+
+
+def _add_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        REQUESTS.labels(route, str(response.status_code)).inc()
+        REQUEST_SECONDS.labels(route).observe(time.perf_counter() - start)
+        # Method, route template, status and the public key id only: no key, query or body.
+        # Probes and scrapes at debug: they would drown the request log.
+        emit = log.debug if route in _QUIET_ROUTES else log.info
+        emit(
+            "gateway_request",
+            method=request.method,
+            route=route,
+            status=response.status_code,
+            key_id=getattr(request.state, "key_id", None),
+            ms=round((time.perf_counter() - start) * 1000, 1),
+        )
+        return response
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyError(413, f"body of {declared} bytes > limit of {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyError(413, f"body > limit of {limit} bytes")
+    return bytes(body)
+
+
+def _add_ingest(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+
+    @app.post(
+        "/v1/events",
+        status_code=202,
+        response_model=IngestResponse,
+        summary="Ingest one event, a JSON array or NDJSON",
+        dependencies=[Depends(known_query_only)],
+        responses={
+            **AUTH_RESPONSES,
+            400: _error("The body is not JSON (or NDJSON), or holds no event."),
+            413: _error("The body or the batch is over its limit."),
+            415: _error("The content type is neither JSON nor NDJSON."),
+            503: _error("Kafka is unavailable; nothing was produced, retry later."),
+        },
+    )
+    async def ingest(
+        request: Request, key: Annotated[ApiKey, Depends(require(Scope.INGEST))]
+    ) -> IngestResponse | JSONResponse:
+        """Validate each event as the pipeline would and produce the valid ones (202)."""
+        try:
+            body = await _read_body(request, settings.gateway_max_body_bytes)
+            items = split_body(
+                body,
+                request.headers.get("content-type", "application/json"),
+                max_batch=settings.gateway_max_batch,
+            )
+        except BodyError as exc:
+            return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        parsed = validate_items(items, key.tenant, max_event_bytes=settings.max_event_bytes)
+        publisher: Publisher = app.state.publisher
+        if parsed.events and not publisher.ready:
+            return JSONResponse({"detail": "Kafka is unavailable"}, status_code=503)
+        first: dict[str, tuple[str, bytes]] = {}
+        for _, event, raw in parsed.events:
+            first.setdefault(event.id, (event.type, raw))
+        engine = app.state.engine
+        claimed, claimed_at = await run_in_threadpool(
+            claim, engine, key.tenant, list(first), window_s=settings.gateway_dedup_window_s
+        )
+        accepted = [i for i in first if i in claimed]
+        records = [(publisher.topic_for(first[i][0]), i.encode(), first[i][1]) for i in accepted]
+        try:
+            await publisher.send(records)
+        except Exception as exc:
+            await run_in_threadpool(release, engine, key.tenant, accepted, claimed_at)
+            log.warning("gateway_produce_failed", error=type(exc).__name__, key_id=key.id)
+            return JSONResponse({"detail": "Kafka is unavailable"}, status_code=503)
+        # An id repeated inside the request counts once as accepted, then as a duplicate.
+        seen: set[str] = set()
+        dupes: list[str] = []
+        for _, e, _ in parsed.events:
+            if e.id in seen or e.id not in claimed:
+                dupes.append(e.id)
+            seen.add(e.id)
+        EVENTS.labels("accepted").inc(len(accepted))
+        EVENTS.labels("duplicate").inc(len(dupes))
+        EVENTS.labels("rejected").inc(len(parsed.rejected))
+        return IngestResponse(accepted=accepted, duplicates=dupes, rejected=parsed.rejected)
+
+
+def _add_ops(app: FastAPI) -> None:
+    def store_ok() -> bool:
+        try:
+            with app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "gateway"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks = {"kafka": app.state.publisher.ready, "store": await run_in_threadpool(store_ok)}
+        ready = all(checks.values())
+        READY.labels("gateway").set(1 if ready else 0)
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def run(settings: Settings) -> None:
+    """Serve the gateway with uvicorn on ``WINNOW_WEB_HOST``:``WINNOW_WEB_PORT``."""
+    import uvicorn
+
+    from winnow.log import configure_logging
+
+    configure_logging(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.web_host,
+        port=settings.web_port,
+        log_config=None,  # the root logger configure_logging set up
+        access_log=False,  # the middleware logs each request without its query string
+        server_header=False,
+    )

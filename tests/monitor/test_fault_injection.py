@@ -54,9 +54,7 @@ async def _read_alerts(bootstrap: str, topic: str) -> list[AlertEvent]:
         await consumer.stop()
 
 
-def test_empty_answers_fire_their_alert_once(
-    monitor_store: MonitorStore, tmp_path: Path
-) -> None:
+def test_empty_answers_fire_their_alert_once(monitor_store: MonitorStore, tmp_path: Path) -> None:
     """Healthy windows raise nothing; 40% empty answers fire the empty-answer alert once;
     recovery resolves it. (By reason: the generator's templated stream is legitimately rejected
     20-45% as near duplicates once the store fills, which a plain reject rate would count.)"""

@@ -26,7 +26,10 @@ from .chartlib import (
 helm_python = pytest.importorskip("helm_python")
 
 Render = Callable[..., Rendered]
-WORKERS = {"validator", "scorer", "curator"}
+WORKERS = {"validator", "scorer", "curator", "gateway", "monitor"}
+# Services that consume a topic and scale on its lag (the monitor stays at one replica; the
+# gateway consumes nothing).
+LAG_SCALED = {"validator", "scorer", "curator"}
 # Settings the chart sets that later issues add to winnow.settings (contract with the services).
 PENDING_SETTINGS = {
     "WINNOW_KAFKA_SECURITY_PROTOCOL",
@@ -182,12 +185,13 @@ class TestDefaults:
         assert env_of(c)["WINNOW_KAFKA_BOOTSTRAP"]["value"] == "winnow-kafka-bootstrap:9092"
         assert "envFrom" not in c
 
-    def test_only_the_curator_gets_the_database_url(self, out: Rendered) -> None:
-        """WINNOW_DATABASE_URL reaches the curator (which writes the store) and no other worker."""
+    def test_only_store_users_get_the_database_url(self, out: Rendered) -> None:
+        """WINNOW_DATABASE_URL reaches the curator, gateway and monitor (which use the store) and
+        not the validator or scorer."""
         has_url = {
             n for n, d in out.deployments().items() if "WINNOW_DATABASE_URL" in env_of(container(d))
         }
-        assert has_url == {"curator"}
+        assert has_url == {"curator", "gateway", "monitor"}
 
     def test_configmap_keys_are_winnow_settings(self, out: Rendered) -> None:
         """Every ConfigMap key is a field of winnow.settings.Settings (or a contracted one)."""
@@ -310,9 +314,10 @@ class TestKeda:
         """Each service gets a ScaledObject targeting its Deployment and no HPA is rendered."""
         assert out.kinds("HorizontalPodAutoscaler") == []
         targets = {s["spec"]["scaleTargetRef"]["name"] for s in out.kinds("ScaledObject")}
-        assert targets == {f"winnow-{n}" for n in WORKERS}
+        assert targets == {f"winnow-{n}" for n in LAG_SCALED}
         for d in out.kinds("Deployment"):
-            assert "replicas" not in d["spec"]
+            scaled = d["metadata"]["name"].removeprefix("winnow-") in LAG_SCALED
+            assert ("replicas" in d["spec"]) is not scaled
 
     def test_triggers_watch_each_service_input_topics(self, out: Rendered) -> None:
         """Lag triggers name the service's consumer group and input topics, with SASL/TLS and
@@ -597,6 +602,8 @@ class TestValuesHandling:
             "-validator",
             "rr-curator",
             "rrr-scorer",
+            "rr-gateway",
+            "rr-monitor",
         }
 
     @pytest.mark.parametrize(
@@ -667,3 +674,18 @@ def test_gpu_scorer_gets_the_measured_tuning(render: Render) -> None:
     assert gpu_env["WINNOW_BATCH_WAIT_S"]["value"] == "0.05"
     cpu_env = env_of(container(render(scenario_values("default")).deployments()["scorer"]))
     assert "WINNOW_SCORER_WORKERS" not in cpu_env
+
+
+def test_gateway_alone_gets_the_api_key_pepper(render: Render) -> None:
+    """With an existing pepper Secret, the gateway (which checks API keys) gets it, and no other
+    service does; the gateway and monitor run `winnow serve gateway|monitor`."""
+    out = render({"apiKeyPepper": {"existingSecret": "winnow-pepper"}})
+    deployments = out.deployments()
+    with_pepper = {
+        n for n, d in deployments.items() if "WINNOW_API_KEY_PEPPER" in env_of(container(d))
+    }
+    assert with_pepper == {"gateway"}
+    pepper = env_of(container(deployments["gateway"]))["WINNOW_API_KEY_PEPPER"]
+    assert pepper["valueFrom"]["secretKeyRef"]["name"] == "winnow-pepper"
+    assert container(deployments["gateway"])["args"] == ["serve", "gateway"]
+    assert container(deployments["monitor"])["args"] == ["serve", "monitor"]

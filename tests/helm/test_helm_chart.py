@@ -489,7 +489,7 @@ class TestFull:
             for n, d in out.deployments().items()
             if "WINNOW_API_KEY_PEPPER" in env_of(container(d))
         }
-        assert has == {"curator"}
+        assert has == {"gateway"}
 
     def test_image_digest_wins_over_tag(self, out: Rendered) -> None:
         """image.digest pins every CPU container by digest."""

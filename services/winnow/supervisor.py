@@ -121,7 +121,7 @@ class Supervisor:
 
     def ready(self) -> dict[str, bool]:
         """Each service's /readyz answer."""
-        return {c.name: _http_ok(f"http://127.0.0.1:{c.port}/readyz") for c in self.children}
+        return {c.name: http_ok(f"http://127.0.0.1:{c.port}/readyz") for c in self.children}
 
     def wait_ready(self, timeout_s: float = 90.0) -> None:
         """Block until every service answers ready; raise with the laggards' names if not."""
@@ -188,7 +188,8 @@ def stop_on_signals() -> None:
     signal.signal(signal.SIGINT, _raise)
 
 
-def _http_ok(url: str) -> bool:
+def http_ok(url: str) -> bool:
+    """True when ``url`` answers 200 within a second."""
     try:
         with urllib.request.urlopen(url, timeout=1) as resp:
             return bool(resp.status == 200)

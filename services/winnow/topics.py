@@ -4,15 +4,15 @@
 |----------------------------|-------------|-------------------------------------|
 | <prefix>.sources.<name>    | event id    | a source event envelope (JSON)      |
 | <prefix>.candidates        | example id  | an ``Example`` before scoring       |
-| <prefix>.scored            | example id  | an ``Example`` with scores          |
+| <prefix>.scored            | tenant      | an ``Example`` with scores          |
 | <prefix>.curated           | example id  | an accepted ``Example``             |
 | <prefix>.rejected          | example id  | a rejected ``Example`` with reasons |
 | <prefix>.dlq               | record id   | a ``DeadLetter``                    |
 | <prefix>.alerts            | alert id    | a data-quality alert                |
 | <prefix>.retrain           | domain      | a retrain trigger naming a snapshot |
 
-Candidates and scored examples are keyed by the example id (a content hash), so copies of the same
-content land on the same partition and so with the same curator replica.
+Candidates are keyed by the example id (a content hash); scored examples by tenant, so one curator
+replica owns each tenant's duplicate index (``winnow.stages.dedup.dedup_partition_key``).
 """
 
 from __future__ import annotations

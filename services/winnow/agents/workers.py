@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from winnow.settings import Settings
-from winnow.supervisor import Supervisor, _http_ok
+from winnow.supervisor import Supervisor, http_ok
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +35,7 @@ def _handler(group: Supervisor, metrics_dir: str) -> type[BaseHTTPRequestHandler
                 checks = {
                     f"{c.name}-{i}": c.proc is not None
                     and c.proc.poll() is None
-                    and _http_ok(f"http://127.0.0.1:{c.port}{self.path}")
+                    and http_ok(f"http://127.0.0.1:{c.port}{self.path}")
                     for i, c in enumerate(group.children)
                 }
                 ok = all(checks.values())

@@ -26,12 +26,12 @@ def curate_batch(
     for example in examples:
         ex = decide(example, filters)
         if index is not None and ex.decision is not None and ex.decision.status == "accepted":
-            reason = index.check_and_add(ex, fetch)
+            reason, signature = index.check_and_sign(ex, fetch)
             if reason is not None:
                 ex = ex.model_copy(
                     update={"decision": Decision(status="rejected", reasons=[reason])}
                 )
-            else:
-                signatures[ex.id] = index.signature_of(ex)
+            elif signature is not None:
+                signatures[ex.id] = signature
         decided.append(ex)
     return decided, signatures

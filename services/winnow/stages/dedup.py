@@ -160,13 +160,6 @@ def threshold_bands(threshold: float, max_bands: int = 10) -> tuple[int, int]:
     return max_bands, 1
 
 
-def jaccard(a: str, b: str) -> float:
-    """Exact Jaccard similarity of the normalised 5-gram shingle sets of two dedup texts."""
-    sa = set(shingle_hashes(normalise_text(a)).tolist())
-    sb = set(shingle_hashes(normalise_text(b)).tolist())
-    return len(sa & sb) / len(sa | sb) if sa or sb else 1.0
-
-
 FetchTexts = Callable[[str, list[str]], list[str]]
 """(tenant, id prefixes) -> dedup texts of stored examples whose id starts with a prefix."""
 
@@ -200,14 +193,6 @@ class _SortedKeys:
         if i < self.keys.size and int(self.keys[i]) == key:
             return int(self.values[i]) if self.with_values else 0
         return None
-
-    def contains_any(self, keys: U64) -> bool:
-        """True when any of ``keys`` is in the set."""
-        if any(int(k) in self._pending for k in keys):
-            return True
-        idx = np.searchsorted(self.keys, keys)
-        idx = np.minimum(idx, max(self.keys.size - 1, 0))
-        return bool(self.keys.size and np.any(self.keys[idx] == keys))
 
     def add(self, keys: Iterable[int], value: int = 0) -> None:
         """Add keys (a key already present keeps its first value)."""
@@ -335,20 +320,27 @@ class NearDuplicateIndex:
         Candidates added since :meth:`forget_recent` are verified against their text here;
         stored ones through ``fetch``; without ``fetch`` a band hit on a stored one suffices.
         """
+        return self.check_and_sign(example, fetch)[0]
+
+    def check_and_sign(
+        self, example: Example, fetch: FetchTexts | None = None
+    ) -> tuple[DropReason | None, bytes | None]:
+        """:meth:`check_and_add`, plus the ``dedup_sig`` of a kept example (MinHash runs once)."""
         text = dedup_text(example)
         exact, bands = self.hasher.keys_of(text)
         index = self._tenants.setdefault(example.tenant, _TenantIndex())
         owner = _owner(example.id)
+        signature = encode_signature(exact, bands)
         found = index.exact.get(exact)
         if found is not None:
-            return None if found == owner else DropReason.NORMALISED_DUPLICATE
+            return (None, signature) if found == owner else (DropReason.NORMALISED_DUPLICATE, None)
         candidates = index.bands.owners(bands) - {owner32_of(example.id)}
         if candidates and self._is_near(example.tenant, text, sorted(candidates), fetch):
-            return DropReason.NEAR_DUPLICATE
+            return DropReason.NEAR_DUPLICATE, None
         index.exact.add([exact], owner)
         index.bands.add(bands, owner32_of(example.id))
         self._recent.setdefault((example.tenant, owner32_of(example.id)), []).append(text)
-        return None
+        return None, signature
 
     def _is_near(self, tenant: str, text: str, owners: list[int], fetch: FetchTexts | None) -> bool:
         texts = [t for o in owners for t in self._recent.get((tenant, o), [])]

@@ -43,8 +43,9 @@ def test_signal_stops_broker_and_services(tmp_path: Path, sig: signal.Signals) -
     assert proc.stdout is not None and proc.stderr is not None
     line = proc.stdout.readline()  # printed once every service is ready
     assert "winnow is up" in line, proc.stderr.read()
+    assert all(f"{name} :" in line for name in ("validator", "scorer", "curator", "monitor")), line
     children = [c.pid for c in _children(proc.pid)]
-    assert len(children) == 4  # broker + validator + scorer + curator
+    assert len(children) == 5  # broker + validator + scorer + curator + monitor
     proc.send_signal(sig)
     proc.wait(30)
     deadline = time.monotonic() + 5

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
-from tests.monitor.helpers import window
+from tests.monitor.helpers import T0, example_doc, window
 
-from winnow.monitor.drift import EPSILON, DriftDetector, mix_psi, psi
+from winnow.monitor.drift import EPSILON, DriftDetector, histograms, mix_psi, psi
+from winnow.monitor.window import WindowStats, WindowSummary
 
 
 class TestPsi:
@@ -68,3 +70,46 @@ class TestDriftDetector:
         d = DriftDetector("rolling", reference_windows=1, min_samples=50)
         d.update(window(good=100))
         assert d.update(window(good=10, reward=0.15)) == {}
+
+
+def mixed_window(curated: int, rejected: int, *, rejected_reward: float = 0.15) -> WindowSummary:
+    """Curated examples with reward 0.8 and rejected ones with ``rejected_reward``."""
+    stats = WindowStats(T0)
+    for i in range(curated):
+        stats.add("curated", json.dumps(example_doc(i, reward=0.8)).encode(), at=T0)
+    for i in range(rejected):
+        doc = example_doc(10_000 + i, answer="", reward=rejected_reward, reasons=["empty_answer"])
+        stats.add("rejected", json.dumps(doc).encode(), at=T0)
+    return stats.close()
+
+
+class TestCuratedOnly:
+    def test_rejections_do_not_drift(self) -> None:
+        """A rejection spike with low scores leaves the curated drift at 0 (it has its own rule);
+        counting every example sees it as a large shift."""
+        curated = DriftDetector("pinned", reference_windows=1, min_samples=50)
+        every = DriftDetector("pinned", reference_windows=1, min_samples=50, outcome=None)
+        for d in (curated, every):
+            d.update(mixed_window(100, 0))
+        spike = mixed_window(100, 80)
+        assert curated.update(spike)["score:reward"] == pytest.approx(0.0)
+        assert curated.update(spike)["length"] == pytest.approx(0.0)
+        assert every.update(spike)["score:reward"] > 1
+
+    def test_min_samples_counts_curated_examples(self) -> None:
+        """A window of many rejections and few curated examples gives no value and no reference."""
+        d = DriftDetector("pinned", reference_windows=1, min_samples=50)
+        assert d.update(mixed_window(30, 100)) == {}
+        assert d.reference() == {}
+        d.update(mixed_window(60, 0))
+        assert d.update(mixed_window(60, 0))["score:reward"] == pytest.approx(0.0)
+
+    def test_histograms_from_rows(self) -> None:
+        """Rows give the same curated histograms as the summary's exact counts would."""
+        summary = window(good=40, pii=10)
+        from_rows, n = histograms(summary)
+        exact, total = histograms(summary, None)
+        assert n == total == 50
+        assert from_rows["score:reward"] == exact["score:reward"]
+        assert from_rows["length"] == exact["length"]
+        assert from_rows["domain_mix"] == exact["domain_mix"] == {"billing": 50}

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from tests.monitor.helpers import T0, window
+from tests.monitor.helpers import T0, example_doc, window
 
 from winnow.monitor.rules import AlertEngine, Observation, Rule, RuleKind, load_rules
-from winnow.monitor.window import WindowSummary
+from winnow.monitor.window import WindowStats, WindowSummary
 
 
 def rule(kind: RuleKind, threshold: float, **kw: object) -> Rule:
@@ -26,6 +27,12 @@ def run(engine: AlertEngine, observations: list[Observation]) -> list[list[str]]
 
 def obs(summary: WindowSummary, **kw: object) -> Observation:
     return Observation(summary, **kw)  # type: ignore[arg-type]
+
+
+def seen(**seconds: float) -> WindowSummary:
+    """A window closed just after the newest source: each source last seen T0 + its seconds."""
+    last = {src: T0 + timedelta(seconds=v) for src, v in seconds.items()}
+    return WindowStats(T0, last_seen=last).close(max(last.values()) + timedelta(seconds=1))
 
 
 BAD = window(good=60, rejected=40)
@@ -120,16 +127,54 @@ class TestKinds:
         ]
 
     def test_source_silent(self) -> None:
-        """A source silent past the threshold fires for that source and resolves when it speaks."""
+        """A source silent past the threshold while another goes on fires for that source alone,
+        and resolves once it speaks again."""
         engine = AlertEngine([rule(RuleKind.SOURCE_SILENT, 300, **{"for": 1, "resolve_after": 1})])
-        s = window(good=5)
-        assert engine.evaluate(obs(s, now=T0 + timedelta(seconds=100))) == []
-        fired = engine.evaluate(obs(s, now=T0 + timedelta(seconds=400)))
-        assert [(t.status, t.labels) for t in fired] == [("firing", {"source": "tickets"})]
-        assert engine.evaluate(obs(s, now=T0 + timedelta(seconds=900))) == []
-        later = window(good=5, start=T0 + timedelta(seconds=900))
-        resolved = engine.evaluate(obs(later, now=T0 + timedelta(seconds=960)))
-        assert [t.status for t in resolved] == ["resolved"]
+        early = seen(tickets=10, feedback=100)
+        assert engine.evaluate(obs(early, now=T0 + timedelta(seconds=120))) == []
+        gone = seen(tickets=10, feedback=400)
+        fired = engine.evaluate(obs(gone, now=T0 + timedelta(seconds=420)))
+        assert [(t.status, t.labels, t.value) for t in fired] == [
+            ("firing", {"source": "tickets"}, 390.0)
+        ]
+        assert engine.evaluate(obs(seen(tickets=10, feedback=900))) == []
+        resolved = engine.evaluate(obs(seen(tickets=950, feedback=960)))
+        assert [(t.status, t.labels) for t in resolved] == [("resolved", {"source": "tickets"})]
+
+    def test_stalled_stream_is_not_a_silent_source(self) -> None:
+        """When every source stops at once, no source is blamed: the stream alert fires once."""
+        rules = [
+            rule(RuleKind.SOURCE_SILENT, 300, **{"for": 1, "resolve_after": 1}),
+            rule(RuleKind.STREAM_SILENT, 300, **{"for": 1, "resolve_after": 1}),
+        ]
+        engine = AlertEngine(rules)
+        stalled = seen(tickets=10, feedback=12)
+        fired = engine.evaluate(obs(stalled, now=T0 + timedelta(seconds=1000)))
+        assert [(t.rule, t.labels, t.value) for t in fired] == [("stream_silent", {}, 988.0)]
+        resolved = engine.evaluate(obs(seen(tickets=1010, feedback=1011)))
+        assert [(t.rule, t.status) for t in resolved] == [("stream_silent", "resolved")]
+
+    def test_trickle_after_a_stall_blames_no_source(self) -> None:
+        """With ``min_events``, a window of a few records (the first one after a stall, from one
+        source) leaves the silence counters alone; a flowing window measures them."""
+        engine = AlertEngine([rule(RuleKind.SOURCE_SILENT, 5, min_events=20, **{"for": 1})])
+        trickle = WindowStats(T0, last_seen={"tickets": T0, "feedback": T0})
+        trickle.add("curated", json.dumps(example_doc(1)).encode(), at=T0 + timedelta(seconds=9))
+        first = trickle.close()
+        assert first.events == 1
+        assert engine.evaluate(obs(first)) == []
+        flowing = window(good=20, start=T0 + timedelta(seconds=10))  # tickets only
+        flowing.last_seen["feedback"] = T0
+        fired = engine.evaluate(obs(flowing))
+        assert [(t.status, t.labels) for t in fired] == [("firing", {"source": "feedback"})]
+
+    def test_silence_needs_a_source_seen(self) -> None:
+        """Before any record, neither silence rule has a value (nothing fires at start-up)."""
+        engine = AlertEngine(
+            [rule(k, 1, **{"for": 1}) for k in (RuleKind.SOURCE_SILENT, RuleKind.STREAM_SILENT)]
+        )
+        empty = WindowStats(T0).close(T0 + timedelta(seconds=600))
+        assert engine.evaluate(obs(empty, now=T0 + timedelta(seconds=600))) == []
 
     def test_retrain_backlog(self) -> None:
         """A backlog above the threshold fires; an unknown backlog changes nothing."""
@@ -165,5 +210,5 @@ class TestRulesFile:
     def test_summary_template(self) -> None:
         """The summary template is filled with the value, threshold and labels."""
         r = rule(RuleKind.SOURCE_SILENT, 10, summary="{source} silent {value:.0f}s", **{"for": 1})
-        fired = AlertEngine([r]).evaluate(obs(window(good=1), now=T0 + timedelta(seconds=100)))
+        fired = AlertEngine([r]).evaluate(obs(seen(tickets=30, feedback=100)))
         assert fired[0].summary == "tickets silent 70s"

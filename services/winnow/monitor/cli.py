@@ -1,9 +1,10 @@
-"""The monitor's commands: ``winnow alerts`` (and the body of ``winnow serve monitor``)."""
+"""The monitor's commands: ``winnow alerts``, ``winnow report`` (and ``winnow serve monitor``)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -48,10 +49,53 @@ def alerts(
     Console().print(table)
 
 
+def report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    since: Annotated[
+        str,
+        typer.Option(help="Records from: a duration ago (30m, 24h, 7d), an ISO time, or 'all'."),
+    ] = "24h",
+    bucket: Annotated[
+        str | None,
+        typer.Option(help="Timeline bucket (30s, 5m, 1h); default: about 48 buckets."),
+    ] = None,
+) -> None:
+    """Render the data-quality dashboard from the store as one static HTML file."""
+    from winnow.monitor.dashboard import render_page
+    from winnow.monitor.snapshot import parse_duration, parse_since, store_snapshot
+    from winnow.monitor.store import MonitorStore
+
+    try:
+        start = parse_since(since)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from exc
+    bucket_s = None
+    if bucket is not None:
+        seconds = parse_duration(bucket)
+        if seconds is None or seconds < 1:
+            raise typer.BadParameter(f"{bucket!r}: give 30s, 5m, 1h ...", param_hint="--bucket")
+        bucket_s = round(seconds)
+    store = MonitorStore(get_settings().database_url)
+    try:
+        snapshot = store_snapshot(store, since=start, bucket_s=bucket_s)
+    finally:
+        store.close()
+    if snapshot.errors:
+        typer.echo(f"winnow report: {snapshot.errors[0]}", err=True)
+        raise typer.Exit(1)
+    page = render_page(snapshot)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"winnow report: cannot write {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(str(out))
+
+
 def serve_monitor() -> None:
     """Run the monitor until SIGTERM (creates topics first, like the other services)."""
-    import faust
-
+    from winnow.agents.app import run_worker
     from winnow.kafka.admin import ensure_topics
     from winnow.log import configure_logging
     from winnow.monitor.service import build
@@ -61,12 +105,4 @@ def serve_monitor() -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings))
-    worker = faust.Worker(
-        build(settings),
-        loop=loop,
-        loglevel=settings.log_level,
-        quiet=True,
-        redirect_stdouts=False,
-        override_logging=False,
-    )
-    worker.execute_from_commandline()
+    run_worker(build(settings), settings, loop)

@@ -8,6 +8,11 @@ shift, 0.1-0.25 a moderate shift, above 0.25 a significant one.
 
 The reference is either ``pinned`` (the first ``reference_windows`` windows with enough data,
 then frozen) or ``rolling`` (the ``reference_windows`` windows before the current one).
+
+Drift is measured on the curated examples only (what training gets), from the window's rows (at
+most ``WINNOW_MONITOR_GE_MAX_ROWS`` of them: past that, a sample). Rejections have their own
+by-reason rules: counting them here would turn every rejection spike (40 % empty answers) into a
+score drift as well, and one fault would fire two alerts.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from winnow.monitor.window import WindowSummary
+from winnow.monitor.window import LENGTH_EDGES, SCORE_EDGES, Outcome, WindowSummary, bin_index
 
 EPSILON = 1e-4
 """Floor of every bin share before the PSI sum (keeps empty bins finite)."""
@@ -49,11 +54,38 @@ def mix_psi(
 Histograms = dict[str, dict[str, float] | list[float]]
 
 
-def _histograms(summary: WindowSummary) -> Histograms:
-    out: Histograms = {f"score:{name}": list(h["*"]) for name, h in summary.score_hist.items()}
-    out["length"] = list(summary.length_hist)
-    out["domain_mix"] = dict(summary.domains)
-    return out
+def histograms(
+    summary: WindowSummary, outcome: Outcome | None = "curated"
+) -> tuple[Histograms, int]:
+    """The drift histograms of one window and how many examples they hold.
+
+    ``outcome`` picks the examples (from the window's rows); ``None`` takes every example from
+    the summary's exact histograms.
+    """
+    if outcome is None:
+        out: Histograms = {f"score:{n}": list(h["*"]) for n, h in summary.score_hist.items()}
+        out["length"] = list(summary.length_hist)
+        out["domain_mix"] = dict(summary.domains)
+        return out, summary.examples
+    rows = [r for r in summary.rows if r.get("outcome") == outcome]
+    scores: dict[str, list[float]] = {}
+    length = [0.0] * (len(LENGTH_EDGES) - 1)
+    domains: dict[str, float] = {}
+    for row in rows:
+        for name, edges in SCORE_EDGES.items():
+            value = row.get(f"score_{name}")
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                hist = scores.setdefault(f"score:{name}", [0.0] * (len(edges) - 1))
+                hist[bin_index(float(value), edges)] += 1
+        chars = row.get("answer_chars")
+        if isinstance(chars, int):
+            length[bin_index(chars, LENGTH_EDGES)] += 1
+        domain = str(row.get("domain") or "none")
+        domains[domain] = domains.get(domain, 0) + 1
+    out = dict(scores)
+    out["length"] = length
+    out["domain_mix"] = domains
+    return out, len(rows)
 
 
 def _total(h: dict[str, float] | list[float]) -> float:
@@ -82,8 +114,10 @@ class DriftDetector:
         mode: Literal["pinned", "rolling"] = "rolling",
         reference_windows: int = 5,
         min_samples: int = 50,
+        outcome: Outcome | None = "curated",
     ) -> None:
         self.mode = mode
+        self.outcome = outcome
         self.reference_windows = reference_windows
         self.min_samples = min_samples
         self._history: deque[Histograms] = deque(maxlen=reference_windows)
@@ -107,7 +141,7 @@ class DriftDetector:
         A metric is left out while either side has fewer than ``min_samples`` values; windows
         with too few examples are not added to the reference.
         """
-        current = _histograms(summary)
+        current, examples = histograms(summary, self.outcome)
         ref = self.reference()
         out: dict[str, float] = {}
         for key, h in current.items():
@@ -118,7 +152,7 @@ class DriftDetector:
                 out[key] = mix_psi(r, h)
             elif isinstance(h, list) and isinstance(r, list) and len(h) == len(r):
                 out[key] = psi(r, h)
-        if summary.examples >= self.min_samples:
+        if examples >= self.min_samples:
             if self.mode == "rolling" or self._pinned is None:
                 self._history.append(current)
             if self.mode == "pinned" and len(self._history) >= self.reference_windows:

@@ -41,7 +41,12 @@ class RuleKind(StrEnum):
     PII_RATE = "pii_rate"
     """Share of examples with at least one PII redaction."""
     SOURCE_SILENT = "source_silent"
-    """Seconds since the last record of a source (one alert per source)."""
+    """Seconds a source has been silent while others went on: from its last record to the newest
+    record of any source (one alert per source), in windows of at least ``min_events`` records.
+    A stall of the whole stream (a stopped broker, a starved curator) moves no source ahead of
+    another, so it fires ``stream_silent`` once rather than one alert per source."""
+    STREAM_SILENT = "stream_silent"
+    """Seconds since the last record of any source: nothing reaches the monitor at all."""
     RETRAIN_BACKLOG = "retrain_backlog"
     """Curated examples not yet in a retrain snapshot."""
 
@@ -129,8 +134,15 @@ def measure(rule: Rule, obs: Observation) -> dict[tuple[tuple[str, str], ...], f
             (("metric", m),): v for m, v in obs.drift.items() if fnmatch.fnmatch(m, rule.metric)
         }
     if rule.kind is RuleKind.SOURCE_SILENT:
+        # Only a window where records flow can tell one source from the rest: the first trickle
+        # after a stall (one record of one source) would blame every other source.
+        if not s.last_seen or s.events < rule.min_events:
+            return {}
+        newest = max(s.last_seen.values())
+        return {(("source", src),): (newest - t).total_seconds() for src, t in s.last_seen.items()}
+    if rule.kind is RuleKind.STREAM_SILENT:
         silent = s.silent_seconds(obs.now)
-        return {(("source", src),): v for src, v in silent.items()}
+        return {(): min(silent.values())} if silent else {}
     if rule.kind is RuleKind.RETRAIN_BACKLOG:
         return {} if obs.retrain_backlog is None else {(): float(obs.retrain_backlog)}
     raise AssertionError(rule.kind)

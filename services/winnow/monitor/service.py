@@ -4,6 +4,9 @@ Windows are tumbling, ``WINNOW_MONITOR_WINDOW_S`` long, kept in memory by a faus
 the pure ``WindowStats`` accumulator: faust's windowed tables need changelog topics with
 compaction, which the embedded broker does not do, and a monitor's statistics may start afresh
 after a restart. Run one replica: each replica sees only the partitions it owns.
+
+Besides ``/alerts`` and ``/windows`` (JSON), it serves the data-quality dashboard: ``/dashboard``
+(HTML that refreshes itself from ``/dashboard/fragment``) and ``/dashboard.json``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ import structlog
 from winnow.agents.app import WinnowApp, build_app, send_all
 from winnow.metrics import EVENTS_IN, STORE_ERRORS
 from winnow.monitor.core import Monitor, WindowResult, alert_event
+from winnow.monitor.dashboard import render_body, render_page
 from winnow.monitor.expectations import warm_up
+from winnow.monitor.rules import AlertTransition
+from winnow.monitor.snapshot import LiveSnapshots
 from winnow.monitor.store import MonitorStore
 from winnow.monitor.webhook import send_alerts
 from winnow.monitor.window import Outcome, WindowStats
@@ -46,6 +52,17 @@ def build(settings: Settings) -> WinnowApp:
     monitor = Monitor.from_settings(settings)
     store = MonitorStore(settings.database_url)
     state = {"window": WindowStats(max_rows=settings.monitor_ge_max_rows)}
+    # Replaced after each window on the event loop, so the dashboard never reads the engine
+    # while a window's evaluation (in a worker thread) changes it.
+    firing: list[list[AlertTransition]] = [[]]
+    snapshots = LiveSnapshots(
+        store,
+        history=lambda: list(monitor.history),
+        active=lambda: firing[0],
+        lookback_s=settings.monitor_dashboard_lookback_h * 3600,
+        window_s=settings.monitor_window_s,
+        max_age_s=min(settings.monitor_dashboard_refresh_s / 2, 10.0),
+    )
 
     @app.task  # type: ignore[untyped-decorator]  # faust types app.task loosely
     async def _warm_up() -> None:
@@ -73,6 +90,7 @@ def build(settings: Settings) -> WinnowApp:
         )
         backlog = await _retrain_backlog(store)
         result = await asyncio.to_thread(monitor.close, summary, retrain_backlog=backlog, now=now)
+        firing[0] = monitor.engine.active()
         await _publish(app, settings, store, alerts_out, result)
 
     @app.page("/alerts")
@@ -89,6 +107,19 @@ def build(settings: Settings) -> WinnowApp:
     @app.page("/windows")
     async def windows_page(web: Any, request: Any) -> Any:
         return web.json({"windows": list(monitor.history)})
+
+    @app.page("/dashboard")
+    async def dashboard_page(web: Any, request: Any) -> Any:
+        page = render_page(await snapshots.get(), refresh_s=settings.monitor_dashboard_refresh_s)
+        return web.html(page, headers={"Cache-Control": "no-store"})
+
+    @app.page("/dashboard/fragment")
+    async def dashboard_fragment(web: Any, request: Any) -> Any:
+        return web.html(render_body(await snapshots.get()), headers={"Cache-Control": "no-store"})
+
+    @app.page("/dashboard.json")
+    async def dashboard_json(web: Any, request: Any) -> Any:
+        return web.json((await snapshots.get()).as_dict(), headers={"Cache-Control": "no-store"})
 
     return app
 

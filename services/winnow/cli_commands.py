@@ -56,9 +56,8 @@ def _setup() -> None:
 @app.command()
 def serve(name: Annotated[Service, typer.Argument(help="The service to run.")]) -> None:
     """Run one service (a faust worker) until SIGTERM."""
-    import faust
-
     from winnow.agents import curator, scorer, validator
+    from winnow.agents.app import run_worker
     from winnow.kafka.admin import ensure_topics
     from winnow.store.migrate import upgrade
 
@@ -87,15 +86,7 @@ def serve(name: Annotated[Service, typer.Argument(help="The service to run.")]) 
     loop.run_until_complete(ensure_topics(settings))
     builders = {"validator": validator.build, "scorer": scorer.build, "curator": curator.build}
     faust_app = builders[name.value](settings)
-    worker = faust.Worker(
-        faust_app,
-        loop=loop,
-        loglevel=settings.log_level,
-        quiet=True,
-        redirect_stdouts=False,
-        override_logging=False,
-    )
-    worker.execute_from_commandline()
+    run_worker(faust_app, settings, loop)
 
 
 @app.command()

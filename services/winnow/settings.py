@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     store_retry_max_s: float = Field(
         30.0, description="Longest back-off between retries while the store is unreachable."
     )
+    store_ping_interval_s: float = Field(
+        5.0,
+        gt=0,
+        description="How often the curator pings the store, so `/readyz` turns not-ready during "
+        "an outage even when no batch is being written.",
+    )
 
     # --- Stages ------------------------------------------------------------------------------
     max_event_bytes: int = Field(
@@ -272,6 +278,13 @@ class Settings(BaseSettings):
         "is a near duplicate of a stored one (LSH finds candidates, the exact Jaccard decides; "
         "measured by `bench/dedup.py`).",
     )
+    curate_extra_filters: list[str] = Field(
+        default_factory=list,
+        description="Your own curation filters, run after Winnow's: import paths "
+        '`module:attribute` (JSON list, e.g. `["mypkg.filters:NoProfanity"]`) of an '
+        "`ExampleFilter` instance, subclass or zero-argument factory. A filter that raises "
+        "dead-letters that example (`processing_error`); the stream goes on.",
+    )
 
     # --- Monitoring --------------------------------------------------------------------------
     monitor_window_s: float = Field(
@@ -291,7 +304,10 @@ class Settings(BaseSettings):
         "`services/winnow/monitor/suites/`.",
     )
     monitor_ge_max_rows: int = Field(
-        5000, ge=1, description="Most rows of one window validated by the expectation suites."
+        5000,
+        ge=1,
+        description="Most rows of one window kept for the expectation suites and the score "
+        "drift (past it, both work on the first rows of the window).",
     )
     monitor_drift_reference: Literal["pinned", "rolling"] = Field(
         "rolling",
@@ -303,6 +319,17 @@ class Settings(BaseSettings):
     )
     monitor_drift_min_samples: int = Field(
         50, ge=1, description="Fewest values on each side for a drift (PSI) value to be computed."
+    )
+    monitor_dashboard_refresh_s: float = Field(
+        5.0,
+        gt=0,
+        description="How often the monitor's `/dashboard` page refreshes its charts (seconds).",
+    )
+    monitor_dashboard_lookback_h: float = Field(
+        24.0,
+        gt=0,
+        description="Hours of store history `/dashboard` charts (accept rate, reasons, score "
+        "histograms); dataset sizes are always all time.",
     )
     alert_webhook_url: str | None = Field(
         None, description="Webhook receiving fired and resolved alerts; unset: none."
@@ -327,6 +354,19 @@ class Settings(BaseSettings):
         description="Scorer processes sharing one host or GPU behind one health and metrics "
         "port (`winnow serve scorer`). The scorer is host-bound on a GPU: on an H200 1, 4 and 8 "
         "processes scored 10.5k, 23.1k and 31.9k events/s (docs/benchmarks.md).",
+    )
+    stop_grace_s: float = Field(
+        10.0,
+        ge=0,
+        description="On SIGTERM, how long a service waits for the batch in hand to be written "
+        "before it stops. If one is still unwritten then (the store is down), the service exits "
+        "at once with status 75, committing nothing more; the batch is read again after restart.",
+    )
+    liveness_stall_s: float = Field(
+        300.0,
+        gt=0,
+        description="`/healthz` fails when one batch has been in progress this long while the "
+        "service reports ready (a hung agent); store outages do not count.",
     )
     web_host: str = Field("127.0.0.1", description="Address of the health and metrics server.")
     web_port: int = Field(

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import struct
+import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -111,3 +114,109 @@ def shared_data_dir() -> Path:
         return Path(env)
     beside_repo = Path(__file__).resolve().parents[3].parent / "shared" / "data"
     return beside_repo if beside_repo.exists() else Path("../shared/data").resolve()
+
+
+class TcpProxy:
+    """A loopback TCP proxy to ``target`` that a test can cut and restore (a network fault).
+
+    ``cut()`` resets every open connection and refuses new ones (accepted, then reset at once)
+    until ``restore()``; the server behind it keeps running. Use as a context manager.
+    """
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._open = True
+        self._lock = threading.Lock()
+        self._conns: set[socket.socket] = set()
+        self._stopped = False
+        self._acceptor = threading.Thread(target=self._accept, daemon=True, name="tcp-proxy")
+
+    def start(self) -> TcpProxy:
+        """Start accepting connections."""
+        self._acceptor.start()
+        return self
+
+    def url_for(self, url: str) -> str:
+        """``url`` (a SQLAlchemy URL of the target) rewritten to go through this proxy."""
+        return (
+            make_url(url)
+            .set(host="127.0.0.1", port=self.port)
+            .render_as_string(hide_password=False)
+        )
+
+    def cut(self) -> None:
+        """Reset every open connection and refuse new ones."""
+        with self._lock:
+            self._open = False
+            conns, self._conns = self._conns, set()
+        for conn in conns:
+            _reset(conn)
+
+    def restore(self) -> None:
+        """Accept and forward connections again."""
+        with self._lock:
+            self._open = True
+
+    def stop(self) -> None:
+        """Close the listener and every connection."""
+        self._stopped = True
+        self.cut()
+        self._listener.close()
+
+    def __enter__(self) -> TcpProxy:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def _accept(self) -> None:
+        while not self._stopped:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # listener closed
+            with self._lock:
+                refuse = not self._open
+            if refuse:
+                _reset(client)
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                _reset(client)
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                if not self._open:  # cut while connecting
+                    _reset(client)
+                    _reset(upstream)
+                    continue
+                self._conns.update((client, upstream))
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        # One side is done: close both, so the other pump and both peers see it.
+        with self._lock:
+            self._conns.discard(src)
+            self._conns.discard(dst)
+        _reset(src)
+        _reset(dst)
+
+
+def _reset(sock: socket.socket) -> None:
+    # SO_LINGER 0: close() sends RST, as a dead peer would, not a polite FIN. SHUT_RD first wakes
+    # a pump thread blocked in recv() on it, which close() from another thread does not.
+    with suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RD)
+    with suppress(OSError):
+        sock.close()

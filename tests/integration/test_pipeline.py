@@ -5,26 +5,28 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
-from sqlalchemy import func, select, text
+from sqlalchemy import select
+from tests.integration.helpers import (
+    count_rows,
+    fresh_store,
+    metric,
+    produce_records,
+    read_topic,
+    wait_until,
+)
 
 from winnow.events import DeadLetter, RetrainEvent
 from winnow.generator import EventGenerator
-from winnow.kafka.produce import produce
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates
 from winnow.stages.redact import find_pii
 from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
-from winnow.store.migrate import upgrade
 from winnow.store.store import EventTally
 from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
 from winnow.supervisor import Supervisor
@@ -37,39 +39,13 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def store(postgres_url: str) -> Iterator[ExampleStore]:
     """The session's PostgreSQL store, migrated and emptied for this test."""
-    upgrade(postgres_url)
-    s = ExampleStore(postgres_url)
-    with s.engine.begin() as conn:
-        conn.execute(text("TRUNCATE examples, rejections, dead_letters"))
+    s = fresh_store(postgres_url)
     yield s
     s.close()
 
 
 def _settings(url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=url, data_dir=tmp_path, topic_partitions=2, batch_wait_s=0.1)
-
-
-def _produce(sup: Supervisor, settings: Settings, records: list[tuple[str, bytes]]) -> None:
-    assert sup.broker is not None
-    run = settings.model_copy(
-        update={"kafka_bootstrap": sup.broker.bootstrap, "kafka_idempotence": False}
-    )
-    layout = TopicLayout.from_settings(run)
-    asyncio.run(produce(run, [(layout.source(src), None, value) for src, value in records]))
-
-
-def _wait(cond: Callable[[], bool], timeout_s: float, sup: Supervisor) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s; logs in {sup.log_dir}")
-        sup.poll()
-        time.sleep(0.3)
-
-
-def _count(store: ExampleStore, table: type) -> int:
-    with store.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 GOOD = "I've refunded the second charge; it will be back on your card within five business days."
@@ -114,7 +90,7 @@ def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) ->
     }
     with Supervisor(settings, log_dir=tmp_path / "logs", extra_env=retrain_env) as sup:
         sup.wait_ready()
-        _produce(sup, settings, records)
+        produce_records(sup, settings, records)
         tally = EventTally()
 
         def done() -> bool:
@@ -122,10 +98,10 @@ def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) ->
             tally = store.tally()
             return tally.accounted >= len(records)
 
-        _wait(done, 180, sup)
+        wait_until(done, 180, sup)
         assert sup.broker is not None
         retrain_events = asyncio.run(
-            _read_topic(sup.broker.bootstrap, TopicLayout.from_settings(settings).retrain, 1)
+            read_topic(sup.broker.bootstrap, TopicLayout.from_settings(settings).retrain, 1)
         )
     event = RetrainEvent.model_validate_json(retrain_events[0])
     assert event.type == "winnow.retrain.v1" and event.reason == "min_examples"
@@ -192,30 +168,6 @@ def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) ->
         assert all(reasons), "every rejection has at least one reason"
 
 
-async def _read_topic(bootstrap: str, topic: str, at_least: int) -> list[bytes]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    values: list[bytes] = []
-    try:
-        async with asyncio.timeout(60):
-            while len(values) < at_least:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    values += [r.value for r in records if r.value is not None]
-    finally:
-        await consumer.stop()
-    return values
-
-
-def _metric(port: int, name: str, labels: str) -> float:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
-            body = resp.read().decode()
-    except OSError:
-        return 0.0  # not listening yet (a restarting service)
-    # Summed over every series whose labels match ``labels`` (a regex).
-    return sum(float(v) for v in re.findall(rf"^{name}\{{{labels}\}} (\S+)$", body, re.M))
-
-
 def test_curator_killed_before_commit_rereads_without_duplicates(
     store: ExampleStore, tmp_path: Path
 ) -> None:
@@ -228,19 +180,21 @@ def test_curator_killed_before_commit_rereads_without_duplicates(
     env = {"WINNOW_KAFKA_COMMIT_INTERVAL_S": "600"}
     with Supervisor(settings, log_dir=tmp_path / "logs", extra_env=env) as sup:
         sup.wait_ready()
-        _produce(sup, settings, records)
-        _wait(lambda: store.tally().accounted >= len(records), 180, sup)
+        produce_records(sup, settings, records)
+        wait_until(lambda: store.tally().accounted >= len(records), 180, sup)
         before = store.tally()
-        rows = (_count(store, ExampleRow), _count(store, RejectionRow))
+        rows = (count_rows(store, ExampleRow), count_rows(store, RejectionRow))
         examples = before.examples_curated + before.examples_rejected
         curator = next(c for c in sup.children if c.name == "curator")
         assert curator.proc is not None
         os.kill(curator.proc.pid, signal.SIGKILL)
-        _wait(lambda: curator.restarts == 1 and sup.ready()["curator"], 60, sup)
+        wait_until(lambda: curator.restarts == 1 and sup.ready()["curator"], 60, sup)
         scored = f'service="curator",topic="{TopicLayout.from_settings(settings).scored}"'
-        _wait(lambda: _metric(curator.port, "winnow_events_in_total", scored) >= examples, 120, sup)
+        wait_until(
+            lambda: metric(curator.port, "winnow_events_in_total", scored) >= examples, 120, sup
+        )
         after = store.tally()
-    assert (_count(store, ExampleRow), _count(store, RejectionRow)) == rows
+    assert (count_rows(store, ExampleRow), count_rows(store, RejectionRow)) == rows
     assert (after.curated, after.rejected, after.dlq, after.pending) == (
         before.curated,
         before.rejected,

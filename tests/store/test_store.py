@@ -190,3 +190,17 @@ class TestDedupAgainstTheStore:
             DropReason.NEAR_DUPLICATE
         ]
         assert out[1].decision is not None and out[1].decision.status == "accepted"
+
+    def test_dedup_texts_takes_more_prefixes_than_one_query_may_bind(
+        self, store: ExampleStore
+    ) -> None:
+        """40,000 candidate prefixes (80,000 bind parameters, over PostgreSQL's 65,535) come
+        back as the stored texts they match, not as an error the curator would retry forever."""
+        from winnow.stages.dedup import dedup_text
+
+        decided = _decided(ticket_event("Where is my parcel?", ANSWER))
+        store.write_decisions(decided)
+        stored_id = decided[0].id
+        misses = [f"{i:08x}" for i in range(40_000)]
+        prefixes = [*misses[:20_000], stored_id[:8], *misses[20_000:]]
+        assert store.dedup_texts(decided[0].tenant, prefixes) == [dedup_text(decided[0])]

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
+import signal
+import sys
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Final, Literal, NoReturn
 
 import faust
 import structlog
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from winnow.events import DeadLetter
+from winnow.example import Example
 from winnow.kafka.clients import ssl_context
 from winnow.metrics import READY
+from winnow.reasons import DeadLetterReason
 from winnow.settings import Settings
+from winnow.stages.decode import Coordinates, dead_letter
 
 log = structlog.get_logger(__name__)
+
+EXIT_UNDRAINED: Final = 75
+"""Exit status (EX_TEMPFAIL) of a stop whose batch could not be written within the grace period."""
 
 
 class _IdempotentProducer(faust_aiokafka.Producer):
@@ -26,29 +38,159 @@ class _IdempotentProducer(faust_aiokafka.Producer):
         return {"acks": "all", "enable_idempotence": True}
 
 
-class _IdempotentTransport(faust_aiokafka.Transport):
+class _FencedConsumer(faust_aiokafka.Consumer):
+    # The one place faust commits offsets (the commit timer, rebalances, and stop all end here).
+    async def _commit(self, offsets: Mapping[Any, int]) -> bool:
+        reason = getattr(self.app, "commits_fenced", None)
+        if reason is not None:
+            log.warning("commit_refused", reason=reason, partitions=len(offsets))
+            return False
+        return bool(await super()._commit(offsets))
+
+
+class _WinnowTransport(faust_aiokafka.Transport):
+    Consumer = _FencedConsumer
+
+
+class _IdempotentTransport(_WinnowTransport):
     Producer = _IdempotentProducer
 
 
 class WinnowApp(faust.App):
-    """A faust app with Winnow's idempotence setting and a readiness flag."""
+    """A faust app with Winnow's idempotence setting, readiness, liveness and commit fence.
+
+    faust acknowledges a batch that an agent never finished: ``take_events`` acks its buffer in a
+    ``finally`` when the agent is cancelled or raises, and the consumer commits on stop. Agents
+    therefore process each batch inside :meth:`batch`; a batch that does not complete fences
+    commits for the rest of the process, whose records are then read again after a restart
+    (writes are idempotent), exactly as after kill -9.
+    """
 
     def __init__(self, *args: Any, idempotent: bool, **kwargs: Any) -> None:
         self._idempotent = idempotent
         self.service_name: str = kwargs.pop("service_name")
         self.ready_checks: dict[str, bool] = {"started": False}
+        self.commits_fenced: str | None = None
+        """Why this process may commit no more offsets (None while it may)."""
+        self.crash_cause: str | None = None
+        """Why an agent died: liveness fails and the process stops (None while healthy)."""
+        self.stop_requested = False
+        self.stop_hook: Callable[[], None] | None = None
+        """Stops the process the way SIGTERM does; set by :class:`WinnowWorker`."""
+        self._batches: dict[int, float] = {}  # in-flight batch -> monotonic start
+        self._no_batches = asyncio.Event()
+        self._no_batches.set()
+        self._batch_seq = 0
+        self._ready_since = time.monotonic()
         super().__init__(*args, **kwargs)
 
     def _new_transport(self) -> Any:
         if self._idempotent:
             return _IdempotentTransport(self.conf.broker_consumer, self)
-        return super()._new_transport()
+        return _WinnowTransport(self.conf.broker_consumer, self)
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Process one batch from ``take_events`` inside this; it must end with the batch written.
+
+        If it ends otherwise (cancelled by a stop, or an exception the agent did not handle),
+        commits are fenced; if the process is not stopping, the agent is marked crashed.
+        """
+        self._batch_seq += 1
+        token = self._batch_seq
+        self._batches[token] = time.monotonic()
+        self._no_batches.clear()
+        try:
+            yield
+        except BaseException as exc:
+            stopping = self.stop_requested or self.should_stop
+            self.fence_commits(f"batch unfinished ({type(exc).__name__})")
+            if not (stopping and isinstance(exc, asyncio.CancelledError)):
+                self.mark_crashed(f"{type(exc).__name__}: {exc}"[:300])
+            raise
+        finally:
+            del self._batches[token]
+            if not self._batches:
+                self._no_batches.set()
+
+    @property
+    def batches_in_flight(self) -> int:
+        """Batches taken from a stream and not yet written."""
+        return len(self._batches)
+
+    def fence_commits(self, reason: str) -> None:
+        """Refuse every later offset commit of this process."""
+        if self.commits_fenced is None:
+            self.commits_fenced = reason
+            log.warning("commits_fenced", service=self.service_name, reason=reason)
+
+    def mark_crashed(self, reason: str) -> None:
+        """Fail liveness for good and stop the process, so that it is restarted."""
+        self.fence_commits(f"agent crashed: {reason}")
+        if self.crash_cause is None:
+            self.crash_cause = reason
+            log.error("agent_crashed", service=self.service_name, reason=reason)
+            if self.stop_hook is not None:
+                self.stop_hook()
+
+    async def drain(self, grace_s: float) -> bool:
+        """On a stop request: wait up to ``grace_s`` for the batches in hand to be written.
+
+        True when none is left in hand.
+        """
+        self.stop_requested = True
+        try:
+            await asyncio.wait_for(self._no_batches.wait(), grace_s)
+        except TimeoutError:
+            log.warning(
+                "stop_grace_expired",
+                service=self.service_name,
+                batches=len(self._batches),
+                grace_s=grace_s,
+            )
+            return False
+        return True
+
+    def exit_now(self, reason: str) -> NoReturn:
+        """Exit at once, committing nothing more: what kill -9 does, which is known safe.
+
+        Records taken but not written are read again by whoever owns their partitions next;
+        produced records of finished batches were already acknowledged by the broker.
+        """
+        self.fence_commits(reason)
+        code = 1 if self.crash_cause is not None else EXIT_UNDRAINED
+        log.warning("exiting_without_commit", service=self.service_name, reason=reason, code=code)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+    def liveness_problems(self, stall_s: float) -> list[str]:
+        """Why the service is not live (empty when it is): crashed or stopped agents, a hang."""
+        problems = [f"agent crashed: {self.crash_cause}"] if self.crash_cause else []
+        stopping = self.stop_requested or self.should_stop
+        for agent in self.agents.values():
+            for actor in agent._actors:
+                if getattr(actor, "crash_reason", None) is not None:
+                    problems.append(f"agent {agent.name} crashed")
+                task = getattr(actor, "actor_task", None)
+                if task is not None and task.done() and not stopping:
+                    problems.append(f"agent {agent.name} stopped")
+        if self._batches and self.is_ready:
+            # Store outages do not count: the clock restarts when the service is ready again.
+            now = time.monotonic()
+            busy = now - max(min(self._batches.values()), self._ready_since)
+            if busy > stall_s:
+                problems.append(f"one batch in progress for {busy:.0f} s")
+        return problems
 
     def set_ready(self, check: str, ok: bool) -> None:
         """Record one readiness condition; the service is ready when all hold."""
         if self.ready_checks.get(check) != ok:
             log.info("readiness_changed", service=self.service_name, check=check, ok=ok)
+        was_ready = self.is_ready
         self.ready_checks[check] = ok
+        if self.is_ready and not was_ready:
+            self._ready_since = time.monotonic()
         READY.labels(self.service_name).set(1 if self.is_ready else 0)
 
     @property
@@ -85,11 +227,19 @@ def build_app(service: str, settings: Settings) -> WinnowApp:
         web_in_thread=False,
         **_faust_security(settings),
     )
-    _add_pages(app)
+    _add_pages(app, settings)
 
     @app.task  # type: ignore[untyped-decorator]  # faust types app.task loosely
     async def _mark_started() -> None:
         app.set_ready("started", True)
+
+    # Nothing else watches a process under `winnow up`: one that is not live stops itself (exit
+    # status 1), and the supervisor or Kubernetes starts a fresh one.
+    @app.timer(interval=2.0)  # type: ignore[untyped-decorator]
+    async def _watchdog() -> None:
+        problems = app.liveness_problems(settings.liveness_stall_s)
+        if problems and app.crash_cause is None:
+            app.mark_crashed("; ".join(problems))
 
     return app
 
@@ -113,12 +263,12 @@ def _faust_security(settings: Settings) -> dict[str, Any]:
     return {"broker_credentials": creds}
 
 
-def _add_pages(app: WinnowApp) -> None:
+def _add_pages(app: WinnowApp, settings: Settings) -> None:
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
-        crashed = [a.name for a in app.agents.values() if _agent_crashed(a)]
-        if crashed:
-            return web.json({"status": "agent crashed", "agents": crashed}, status=503)
+        problems = app.liveness_problems(settings.liveness_stall_s)
+        if problems:
+            return web.json({"status": "not live", "problems": problems}, status=503)
         return web.json({"status": "ok", "service": app.service_name})
 
     @app.page("/readyz")
@@ -135,10 +285,70 @@ def _add_pages(app: WinnowApp) -> None:
         )
 
 
-def _agent_crashed(agent: Any) -> bool:
-    # faust restarts a crashed agent and skips the record that killed it; Winnow's agents catch
-    # everything per record, so any crash is a bug that liveness must surface.
-    return any(getattr(actor, "crash_reason", None) is not None for actor in agent._actors)
+class WinnowWorker(faust.Worker):
+    """faust's worker, with a grace period for the batches in hand on SIGTERM or SIGINT."""
+
+    def __init__(self, app: WinnowApp, *args: Any, grace_s: float, **kwargs: Any) -> None:
+        super().__init__(app, *args, **kwargs)
+        self._grace_s = grace_s
+        app.stop_hook = lambda: self._schedule_shutdown(signal.SIGTERM)
+
+    async def _stop_on_signal(self, signal: signal.Signals) -> None:
+        app = self.app
+        if isinstance(app, WinnowApp):
+            # Before faust's stop: it waits for every fetched record to be acknowledged, so a
+            # batch stuck on a store outage would hold it until the SIGKILL; and it cancels
+            # agents, whose unfinished batches faust then acknowledges.
+            if not await app.drain(self._grace_s):
+                app.exit_now("batch unwritten when the stop grace period ended")
+            if app.commits_fenced is not None:
+                app.exit_now(app.commits_fenced)  # a graceful stop could not commit anyway
+            # A batch taken after the drain can still hang faust's stop on the store.
+            self.loop.call_later(self._grace_s + 15.0, app.exit_now, "stop took too long")
+        await super()._stop_on_signal(signal)
+
+
+def run_worker(app: WinnowApp, settings: Settings, loop: asyncio.AbstractEventLoop) -> NoReturn:
+    """Run ``app`` until SIGTERM or SIGINT; exit with status 1 if an agent crashed."""
+    worker = WinnowWorker(
+        app,
+        loop=loop,
+        grace_s=settings.stop_grace_s,
+        loglevel=settings.log_level,
+        quiet=True,
+        redirect_stdouts=False,
+        override_logging=False,
+    )
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        if app.crash_cause is not None:
+            raise SystemExit(1) from exc
+        raise
+    raise SystemExit(1 if app.crash_cause else 0)  # execute_from_commandline always raises
+
+
+def example_dead_letter(
+    example: Example, error: str, *, stage: Literal["scorer", "curator"]
+) -> DeadLetter:
+    """A ``processing_error`` dead letter for an example a stage raised on (a poison example).
+
+    Keyed by (stage, tenant, source event, position), not by topic offset or bytes: a redelivered
+    event is re-validated and re-scored (new ``created_at``, new offsets) and must land on the
+    same row.
+    """
+    source = example.source
+    letter = dead_letter(
+        example.model_dump_json().encode(),
+        Coordinates(source.topic, source.partition, source.offset),
+        DeadLetterReason.PROCESSING_ERROR,
+        error,
+        stage=stage,
+        event_id=source.event_id,
+        tenant=example.tenant,
+    )
+    key = f"{stage}|{example.tenant}|{source.event_id}|{source.index}".encode()
+    return letter.model_copy(update={"id": hashlib.sha256(key).hexdigest()})
 
 
 async def send_all(

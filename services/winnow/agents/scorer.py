@@ -9,7 +9,7 @@ from typing import Any, Final
 import structlog
 from pydantic import ValidationError
 
-from winnow.agents.app import Stopwatch, WinnowApp, build_app, send_all
+from winnow.agents.app import Stopwatch, WinnowApp, build_app, example_dead_letter, send_all
 from winnow.example import Example
 from winnow.metrics import BATCH_SIZE, DEAD_LETTERS, EVENTS_IN, PROCESSING_SECONDS
 from winnow.reasons import DeadLetterReason
@@ -88,45 +88,41 @@ def build(settings: Settings, scorer: BatchScorer | None = None) -> WinnowApp:
     @app.agent(candidates)
     async def score(stream: Any) -> None:
         async for events in stream.take_events(settings.batch_max, within=settings.batch_wait_s):
-            watch = Stopwatch()
-            examples: list[Example] = []
-            bad: list[tuple[bytes, bytes]] = []
-            for event in events:
-                msg = event.message
-                EVENTS_IN.labels(SERVICE, msg.topic).inc()
-                try:
-                    examples.append(Example.model_validate_json(event.value))
-                except ValidationError as exc:
-                    letter = dead_letter(
-                        bytes(event.value or b""),
-                        Coordinates(msg.topic, msg.partition, msg.offset),
-                        DeadLetterReason.PROCESSING_ERROR,
-                        f"not an Example: {exc.error_count()} errors",
-                        stage=SERVICE,
-                    )
-                    DEAD_LETTERS.labels(SERVICE, letter.reason.value).inc()
-                    bad.append((letter.id.encode(), letter.model_dump_json().encode()))
-            # Off the event loop: ONNX inference would starve faust's heartbeats.
-            results, poison = await asyncio.to_thread(score_safely, score_batch, examples)
-            for example, error in poison:
+            async with app.batch():
+                await score_events(events)
+
+    async def score_events(events: list[Any]) -> None:
+        watch = Stopwatch()
+        examples: list[Example] = []
+        bad: list[tuple[bytes, bytes]] = []
+        for event in events:
+            msg = event.message
+            EVENTS_IN.labels(SERVICE, msg.topic).inc()
+            try:
+                examples.append(Example.model_validate_json(event.value))
+            except ValidationError as exc:
                 letter = dead_letter(
-                    example.model_dump_json().encode(),
-                    Coordinates(),
+                    bytes(event.value or b""),
+                    Coordinates(msg.topic, msg.partition, msg.offset),
                     DeadLetterReason.PROCESSING_ERROR,
-                    error,
+                    f"not an Example: {exc.error_count()} errors",
                     stage=SERVICE,
-                    event_id=example.source.event_id,
-                    tenant=example.tenant,
                 )
                 DEAD_LETTERS.labels(SERVICE, letter.reason.value).inc()
                 bad.append((letter.id.encode(), letter.model_dump_json().encode()))
-            await send_all(
-                scored,
-                [(dedup_partition_key(e).encode(), e.model_dump_json().encode()) for e in results],
-                service=SERVICE,
-            )
-            await send_all(dlq, bad, service=SERVICE)
-            BATCH_SIZE.labels(SERVICE).observe(len(events))
-            PROCESSING_SECONDS.labels(SERVICE).observe(watch.elapsed)
+        # Off the event loop: ONNX inference would starve faust's heartbeats.
+        results, poison = await asyncio.to_thread(score_safely, score_batch, examples)
+        for example, error in poison:
+            letter = example_dead_letter(example, error, stage=SERVICE)
+            DEAD_LETTERS.labels(SERVICE, letter.reason.value).inc()
+            bad.append((letter.id.encode(), letter.model_dump_json().encode()))
+        await send_all(
+            scored,
+            [(dedup_partition_key(e).encode(), e.model_dump_json().encode()) for e in results],
+            service=SERVICE,
+        )
+        await send_all(dlq, bad, service=SERVICE)
+        BATCH_SIZE.labels(SERVICE).observe(len(events))
+        PROCESSING_SECONDS.labels(SERVICE).observe(watch.elapsed)
 
     return app

@@ -16,8 +16,9 @@ from winnow.metrics import (
     PII_REDACTED,
     PROCESSING_SECONDS,
 )
+from winnow.reasons import DeadLetterReason
 from winnow.settings import Settings
-from winnow.stages.decode import Coordinates
+from winnow.stages.decode import Coordinates, dead_letter
 from winnow.stages.validate import validate_record
 from winnow.topics import TopicLayout
 
@@ -43,38 +44,56 @@ def build(settings: Settings) -> WinnowApp:
     @app.agent(sources)
     async def validate(stream: Any) -> None:
         async for events in stream.take_events(settings.batch_max, within=settings.batch_wait_s):
-            watch = Stopwatch()
-            good: list[tuple[bytes, bytes]] = []
-            bad: list[tuple[bytes, bytes]] = []
-            for event in events:
-                msg = event.message
-                EVENTS_IN.labels(SERVICE, msg.topic).inc()
-                raw = event.value if isinstance(event.value, bytes) else bytes(event.value or b"")
-                outcome = validate_record(
-                    raw,
-                    Coordinates(msg.topic, msg.partition, msg.offset),
-                    max_bytes=settings.max_event_bytes,
+            async with app.batch():
+                await validate_events(events)
+
+    async def validate_events(events: list[Any]) -> None:
+        watch = Stopwatch()
+        good: list[tuple[bytes, bytes]] = []
+        bad: list[tuple[bytes, bytes]] = []
+        for event in events:
+            msg = event.message
+            EVENTS_IN.labels(SERVICE, msg.topic).inc()
+            raw = event.value if isinstance(event.value, bytes) else bytes(event.value or b"")
+            coords = Coordinates(msg.topic, msg.partition, msg.offset)
+            try:
+                outcome = validate_record(raw, coords, max_bytes=settings.max_event_bytes)
+                encoded = (
+                    []
+                    if isinstance(outcome, DeadLetter)
+                    else [(e.id.encode(), e.model_dump_json().encode()) for e in outcome]
                 )
-                if isinstance(outcome, DeadLetter):
-                    DEAD_LETTERS.labels(SERVICE, outcome.reason.value).inc()
-                    log.info(
-                        "dead_letter",
-                        reason=outcome.reason.value,
-                        event_id=outcome.event_id,
-                        topic=msg.topic,
-                        partition=msg.partition,
-                        offset=msg.offset,
-                    )
-                    bad.append((outcome.id.encode(), outcome.model_dump_json().encode()))
-                    continue
-                for example in outcome:
-                    CANDIDATES_OUT.labels(example.kind.value).inc()
-                    for pii_type, hits in example.redactions.items():
-                        PII_REDACTED.labels(pii_type).inc(hits)
-                    good.append((example.id.encode(), example.model_dump_json().encode()))
-            await send_all(candidates, good, service=SERVICE)
-            await send_all(dlq, bad, service=SERVICE)
-            BATCH_SIZE.labels(SERVICE).observe(len(events))
-            PROCESSING_SECONDS.labels(SERVICE).observe(watch.elapsed)
+            except Exception as exc:
+                # validate_record turns every bad input into a dead letter; this is a bug
+                # meeting odd input. The record is dead-lettered with the error, the rest go on.
+                log.exception("poison_record", topic=msg.topic, offset=msg.offset)
+                outcome = dead_letter(
+                    raw,
+                    coords,
+                    DeadLetterReason.PROCESSING_ERROR,
+                    f"{type(exc).__name__}: {exc}",
+                    stage=SERVICE,
+                )
+            if isinstance(outcome, DeadLetter):
+                DEAD_LETTERS.labels(SERVICE, outcome.reason.value).inc()
+                log.info(
+                    "dead_letter",
+                    reason=outcome.reason.value,
+                    event_id=outcome.event_id,
+                    topic=msg.topic,
+                    partition=msg.partition,
+                    offset=msg.offset,
+                )
+                bad.append((outcome.id.encode(), outcome.model_dump_json().encode()))
+                continue
+            for example in outcome:
+                CANDIDATES_OUT.labels(example.kind.value).inc()
+                for pii_type, hits in example.redactions.items():
+                    PII_REDACTED.labels(pii_type).inc(hits)
+            good += encoded
+        await send_all(candidates, good, service=SERVICE)
+        await send_all(dlq, bad, service=SERVICE)
+        BATCH_SIZE.labels(SERVICE).observe(len(events))
+        PROCESSING_SECONDS.labels(SERVICE).observe(watch.elapsed)
 
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from winnow.example import Decision, Example
 from winnow.stages.dedup import FetchTexts, NearDuplicateIndex
@@ -35,3 +35,39 @@ def curate_batch(
                 signatures[ex.id] = signature
         decided.append(ex)
     return decided, signatures
+
+
+def curate_isolating(
+    examples: Sequence[Example],
+    filters: Sequence[ExampleFilter],
+    index: NearDuplicateIndex | None,
+    fetch: FetchTexts | None = None,
+    *,
+    reraise: Callable[[Exception], bool] = lambda _: False,
+) -> tuple[list[Example], dict[str, bytes], list[tuple[Example, Exception]]]:
+    """:func:`curate_batch`, except that examples on which it raises are returned apart.
+
+    The batch runs whole; if it raises, each example runs alone, in the same order, so one
+    poison example (a filter that raises on odd input) fails alone and the rest are decided as
+    they would have been. Exceptions ``reraise`` accepts (the store's, which no example causes)
+    propagate instead. Rerunning is safe: an example already added to ``index`` by the failed
+    run is not its own duplicate.
+    """
+    try:
+        decided, signatures = curate_batch(examples, filters, index, fetch)
+        return decided, signatures, []
+    except Exception as exc:
+        if reraise(exc):
+            raise
+    decided, signatures, failed = [], {}, []
+    for example in examples:
+        try:
+            one, sig = curate_batch([example], filters, index, fetch)
+        except Exception as exc:
+            if reraise(exc):
+                raise
+            failed.append((example, exc))
+            continue
+        decided += one
+        signatures.update(sig)
+    return decided, signatures, failed

@@ -6,10 +6,12 @@ A filter reads only the example (its text, scores and flags), so it can be teste
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from winnow.errors import ConfigurationError
 from winnow.example import Decision, Example
 from winnow.reasons import DropReason
 from winnow.settings import Settings
@@ -113,6 +115,34 @@ def default_filters(settings: Settings) -> list[ExampleFilter]:
         candidates = [*s.language_candidates, *s.allowed_languages]
         identifier = LanguageIdentifier(candidates, min_letters=s.language_min_chars)
         filters.append(LanguageFilter(s.allowed_languages, identifier))
+    filters += load_filters(s.curate_extra_filters)
+    return filters
+
+
+def load_filters(paths: Sequence[str]) -> list[ExampleFilter]:
+    """Filters named by import path ``module:attribute`` (``WINNOW_CURATE_EXTRA_FILTERS``).
+
+    The attribute is an ``ExampleFilter`` instance, a subclass (built without arguments) or a
+    zero-argument factory returning one. Raises ``ConfigurationError`` at start, not mid-stream.
+    """
+    filters: list[ExampleFilter] = []
+    for path in paths:
+        module_name, _, attribute = path.partition(":")
+        if not module_name or not attribute:
+            raise ConfigurationError(f"filter {path!r}: expected 'module:attribute'")
+        try:
+            found = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigurationError(f"filter {path!r}: {exc}") from exc
+        try:
+            made = found() if callable(found) and not isinstance(found, ExampleFilter) else found
+        except Exception as exc:  # a factory's own failure, reported as the setting's
+            raise ConfigurationError(f"filter {path!r} could not be built: {exc}") from exc
+        if not isinstance(made, ExampleFilter):
+            raise ConfigurationError(
+                f"filter {path!r} is a {type(made).__name__}, not an ExampleFilter"
+            )
+        filters.append(made)
     return filters
 
 

@@ -23,18 +23,20 @@ def main() -> None:
 
 # Registration by import: these modules add their commands to ``app``.
 from winnow import cli_commands  # noqa: E402,F401
-from winnow.models.cli import bench_app, models_app, score  # noqa: E402
+from winnow.bench.cli import bench_app  # noqa: E402
+from winnow.models.cli import models_app, score  # noqa: E402  (adds `bench scorer`)
 
 app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
 app.command("score")(score)
 from winnow.export.cli import export  # noqa: E402
 from winnow.gateway.cli import gateway_app, keys_app  # noqa: E402
-from winnow.monitor.cli import alerts  # noqa: E402
+from winnow.monitor.cli import alerts, report  # noqa: E402
 from winnow.pii_corpus import pii_app  # noqa: E402
 
 app.command("export")(export)
 app.command("alerts")(alerts)
+app.command("report")(report)
 app.add_typer(keys_app, name="keys")
 app.add_typer(gateway_app, name="gateway")
 

@@ -14,6 +14,10 @@ CANDIDATES_OUT = Counter(
 CURATED = Counter(
     "winnow_examples_curated_total", "Examples accepted into the store.", ["kind", "domain"]
 )
+DEDUP_CANDIDATES_CAPPED = Counter(
+    "winnow_dedup_candidates_capped_total",
+    "Examples checked against only the best-matching near-duplicate candidates (the cap cut).",
+)
 REJECTED = Counter(
     "winnow_examples_rejected_total",
     "Examples rejected, by reason (an example with two reasons counts under both).",

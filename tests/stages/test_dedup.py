@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import csv
+import random
 from pathlib import Path
 
 import pytest
 from sqlmodel import SQLModel
 
-from winnow.example import Decision
+from winnow.bench.corpus import BITEXT, make_example
+from winnow.bench.dedup import measure_dedup
+from winnow.example import Decision, Example
 from winnow.reasons import DropReason
-from winnow.stages.dedup import NearDuplicateIndex, decode_signature, encode_signature
-from winnow.stages.dedup_bench import BITEXT, make_example, measure_dedup
+from winnow.stages.dedup import (
+    DedupRow,
+    NearDuplicateIndex,
+    decode_signature,
+    dedup_text,
+    encode_signature,
+)
 from winnow.store.store import ExampleStore
 
 Q = "How do I cancel order 12345 placed with my account jane@example.com?"
@@ -50,6 +58,42 @@ class TestIndex:
                 make_example(f"question {i} about item {chr(65 + i % 26)}", f"x{i}")
             )
         assert index.check_and_add(make_example(Q, A.replace("thirty", "30"))) is not None
+
+    def test_candidate_cap_verifies_the_best_matching_candidates_first(self) -> None:
+        """Among ~180 stored candidates (a quarter of the words changed: Jaccard 0.54-0.71 with
+        the probe, so none is a duplicate) and one near copy, a cap of 5 still verifies the near
+        copy (it shares the most bands) and catches it; the cut is counted."""
+        seen: list[int] = []
+        texts: dict[str, str] = {}
+
+        def fetch(tenant: str, prefixes: list[str]) -> list[str]:
+            seen.append(len(prefixes))
+            return [texts[p] for p in prefixes if p in texts]
+
+        def filler(i: int) -> Example:
+            rng = random.Random(i)
+            words = A.split()
+            for j in rng.sample(range(len(words)), len(words) // 4):
+                words[j] = f"zz{i}x{j}"
+            return make_example(Q, " ".join(words), n=i)
+
+        original = make_example(Q, A, n=1)
+        index = NearDuplicateIndex(max_candidates=5)
+        rows = []
+        for ex in [*(filler(i) for i in range(2, 300)), original]:  # original last on purpose
+            texts[ex.id[:8]] = dedup_text(ex)
+            rows.append(DedupRow(tenant=ex.tenant, id=ex.id, dedup_sig=index.signature_of(ex)))
+        index.rebuild(rows)
+        near = make_example(Q, A.replace("press", "prss"), n=9999)
+        assert index.check_and_add(near, fetch) is DropReason.NEAR_DUPLICATE
+        assert index.capped_checks == 1
+        assert sum(seen) == 5
+
+        uncapped = NearDuplicateIndex()
+        uncapped.rebuild(rows[:-1])  # the fillers alone: verified, none is near enough
+        seen.clear()
+        assert uncapped.check_and_add(near, fetch) is None
+        assert sum(seen) > 100 and uncapped.capped_checks == 0
 
     def test_tenant_isolation(self) -> None:
         """The same text in another tenant is not a duplicate."""

@@ -13,12 +13,12 @@ from typing import Annotated
 
 import typer
 
+from winnow.bench.cli import bench_app
 from winnow.settings import get_settings
 
 models_app = typer.Typer(
     help="Build the embedder and train the quality heads.", no_args_is_help=True
 )
-bench_app = typer.Typer(help="Benchmarks (printed, not asserted).", no_args_is_help=True)
 
 DEFAULT_DATA_ROOT = Path("../shared/data")
 

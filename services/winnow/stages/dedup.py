@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -47,6 +48,10 @@ _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _DIGITS = re.compile(r"\d+")
 _MASK64 = (1 << 64) - 1
 SHINGLE_CHARS = 5
+MAX_CANDIDATES = 2048
+"""Most stored candidates verified for one example (those sharing the most bands first)."""
+FETCH_CHUNK = 256
+"""Candidates whose text is fetched per store query (two bind parameters each)."""
 
 
 def normalise_text(text: str) -> str:
@@ -228,15 +233,17 @@ class _BandEntries:
         self.packed: U64 = np.zeros(0, dtype=np.uint64)
         self._pending: list[int] = []
 
-    def owners(self, keys: U64) -> set[int]:
-        """Owners of every entry whose band key is one of ``keys`` (64-bit keys, low 32 used)."""
+    def owners(self, keys: U64) -> Counter[int]:
+        """Owners of the entries whose band key is one of ``keys`` (low 32 bits used), each with
+        the number of those bands it shares."""
         lows = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint64)
-        found = {p & 0xFFFFFFFF for p in self._pending if (p >> 32) in set(lows.tolist())}
+        wanted = set(lows.tolist())
+        found: Counter[int] = Counter(p & 0xFFFFFFFF for p in self._pending if (p >> 32) in wanted)
         if self.packed.size:
             lo = np.searchsorted(self.packed, lows << np.uint64(32))
             hi = np.searchsorted(self.packed, (lows + np.uint64(1)) << np.uint64(32))
             for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
-                found.update(int(v) & 0xFFFFFFFF for v in self.packed[a:b])
+                found.update(int(v) & 0xFFFFFFFF for v in self.packed[a:b].tolist())
         return found
 
     def add(self, keys: U64, owner32: int) -> None:
@@ -298,9 +305,14 @@ class NearDuplicateIndex:
     duplicate. ``threshold`` is the exact Jaccard similarity from which two texts are duplicates.
     """
 
-    def __init__(self, threshold: float = 0.75, *, seed: int = 1) -> None:
+    def __init__(
+        self, threshold: float = 0.75, *, seed: int = 1, max_candidates: int = MAX_CANDIDATES
+    ) -> None:
         bands, rows = threshold_bands(threshold)
         self.threshold = threshold
+        self.max_candidates = max_candidates
+        self.capped_checks = 0
+        """Examples whose candidates were cut to ``max_candidates`` (a metric of the curator)."""
         self.hasher = MinHasher(bands=bands, rows=rows, seed=seed)
         self._tenants: dict[str, _TenantIndex] = {}
         # Texts added since the last forget_recent(): not in the store yet, so fetch misses them.
@@ -334,8 +346,12 @@ class NearDuplicateIndex:
         found = index.exact.get(exact)
         if found is not None:
             return (None, signature) if found == owner else (DropReason.NORMALISED_DUPLICATE, None)
-        candidates = index.bands.owners(bands) - {owner32_of(example.id)}
-        if candidates and self._is_near(example.tenant, text, sorted(candidates), fetch):
+        hits = index.bands.owners(bands)
+        hits.pop(owner32_of(example.id), None)
+        # Most shared bands first: a true near duplicate shares ~3 of 10 bands, a chance
+        # candidate one, so the cap below rarely cuts one that matters.
+        candidates = sorted(hits, key=lambda o: (-hits[o], o))
+        if candidates and self._is_near(example.tenant, text, candidates, fetch):
             return DropReason.NEAR_DUPLICATE, None
         index.exact.add([exact], owner)
         index.bands.add(bands, owner32_of(example.id))
@@ -343,16 +359,28 @@ class NearDuplicateIndex:
         return None, signature
 
     def _is_near(self, tenant: str, text: str, owners: list[int], fetch: FetchTexts | None) -> bool:
-        texts = [t for o in owners for t in self._recent.get((tenant, o), [])]
-        stored = [o for o in owners if (tenant, o) not in self._recent]
-        if stored:
-            if fetch is None:
-                return True  # no text to verify against: the band hit decides
-            texts += fetch(tenant, [_prefix(o) for o in stored])
         mine = self._shingles(text)
-        for other in texts:
+
+        def near(other: str) -> bool:
             theirs = self._shingles(other)
-            if len(mine & theirs) >= self.threshold * len(mine | theirs):
+            return len(mine & theirs) >= self.threshold * len(mine | theirs)
+
+        if any(near(t) for o in owners for t in self._recent.get((tenant, o), [])):
+            return True
+        stored = [o for o in owners if (tenant, o) not in self._recent]
+        if not stored:
+            return False
+        if fetch is None:
+            return True  # no text to verify against: the band hit decides
+        if len(stored) > self.max_candidates:
+            # Bounded work per example: a store of templated text can hand one example tens of
+            # thousands of one-band candidates (33k seen at 1M stored by `winnow bench growth`).
+            self.capped_checks += 1
+            stored = stored[: self.max_candidates]
+        for i in range(0, len(stored), FETCH_CHUNK):
+            if any(
+                near(t) for t in fetch(tenant, [_prefix(o) for o in stored[i : i + FETCH_CHUNK]])
+            ):
                 return True
         return False
 

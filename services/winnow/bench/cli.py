@@ -1,0 +1,277 @@
+"""``winnow bench e2e|store|dedup|growth`` (``winnow bench scorer`` lives with the models).
+
+Each command prints Winnow's figures beside a ceiling measured in the same run, with the ratio
+and the goal. ``--append-docs`` also appends a section (command, machine, commit, date, load
+average, tables) to ``docs/benchmarks.md`` and writes ``docs/img/bench-<name>.png``; without
+it nothing is written, so trying a command never edits the docs. Databases are scratch ones,
+created on the server named by ``--admin-url`` and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from winnow.settings import get_settings
+from winnow.testing import DEFAULT_ADMIN_URL
+
+if TYPE_CHECKING:
+    from winnow.bench.report import BenchResult
+
+bench_app = typer.Typer(
+    help="Benchmarks: Winnow's figure beside a ceiling measured in the same run.",
+    no_args_is_help=True,
+)
+
+DEFAULT_DOCS = Path("docs/benchmarks.md")
+
+AppendDocs = Annotated[
+    bool,
+    typer.Option(
+        "--append-docs/--no-append-docs",
+        help="Append the results to --docs and write its PNG plot (default: print only).",
+    ),
+]
+Docs = Annotated[Path, typer.Option(help="The benchmarks page to append to.")]
+AdminUrl = Annotated[
+    str, typer.Option(help="PostgreSQL server on which a scratch database is created.")
+]
+Seed = Annotated[int, typer.Option(help="Seed of the text sampling and edits.")]
+
+Tick = Callable[[int], None]
+
+
+def _ints(csv: str) -> list[int]:
+    return [int(s.replace("_", "")) for s in csv.split(",") if s.strip()]
+
+
+def _command(ctx: typer.Context) -> str:
+    """The command as typed, options left at their defaults omitted (for the docs section)."""
+    parts = ["winnow", "bench", ctx.command.name or ""]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if param.name in ("append_docs", "docs") or value == param.default:
+            continue
+        flag = param.opts[0] if param.opts else f"--{param.name}"
+        parts += [flag, shlex.quote(str(value))]
+    return " ".join(parts)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int], Tick]]:
+    """A rich progress display; each call adds a task and returns its advance callback."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    if not sys.stderr.isatty():
+        # Redirected to a log: a plain line per tenth done, as rich draws only at the end there.
+        started = time.monotonic()
+
+        def plain(label: str, total: int) -> Tick:
+            done = [0, 0]
+
+            def advance(n: int) -> None:
+                done[0] += n
+                tenth = done[0] * 10 // max(total, 1)
+                if tenth > done[1]:
+                    done[1] = tenth
+                    elapsed = time.monotonic() - started
+                    print(f"{label}: {done[0]:,}/{total:,} at {elapsed:.0f} s", file=sys.stderr)
+
+            return advance
+
+        yield plain
+        return
+    with Progress(*columns, transient=False) as bar:
+
+        def task(label: str, total: int) -> Tick:
+            task_id = bar.add_task(label, total=total)
+            return lambda n: bar.advance(task_id, n)
+
+        yield task
+
+
+@contextmanager
+def _scratch_database(admin_url: str) -> Iterator[str]:
+    from winnow.testing import fresh_postgres_database
+
+    with fresh_postgres_database(admin_url) as url:
+        yield url
+
+
+def _finish(result: BenchResult, append_docs: bool, docs: Path) -> None:
+    from winnow.bench.report import append_to_docs, print_result
+
+    print_result(result)
+    if append_docs:
+        written = append_to_docs(result, docs)
+        typer.echo(f"appended to {docs}; plot {written}")
+
+
+def _setup() -> None:
+    from winnow.log import configure_logging
+    from winnow.supervisor import stop_on_signals
+
+    configure_logging(get_settings())
+    # SIGTERM (a timeout, Ctrl-C in a pipeline) unwinds the context managers: scratch
+    # databases are dropped and child processes stopped.
+    stop_on_signals()
+
+
+@bench_app.command("e2e")
+def bench_e2e(
+    ctx: typer.Context,
+    events: Annotated[int, typer.Option(help="Events pre-loaded for the drain.")] = 2000,
+    latency_events: Annotated[int, typer.Option(help="Events paced at half the rate.")] = 600,
+    batch: Annotated[int, typer.Option(help="Batch size of every agent and the ceiling.")] = 256,
+    threads: Annotated[int, typer.Option(help="ORT intra-op threads (0: all cores).")] = 2,
+    partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 4,
+    timeout_s: Annotated[float, typer.Option(help="Longest wait for the store.")] = 900.0,
+    admin_url: AdminUrl = DEFAULT_ADMIN_URL,
+    seed: Seed = 0,
+    append_docs: AppendDocs = False,
+    docs: Docs = DEFAULT_DOCS,
+) -> None:
+    """Broker -> store throughput vs the scorer alone; latency p50/p95/p99 at half that rate."""
+    _setup()
+    from winnow.bench import e2e
+
+    with (
+        _scratch_database(admin_url) as url,
+        tempfile.TemporaryDirectory() as tmp,
+        _progress() as p,
+    ):
+        settings = get_settings().model_copy(
+            update={
+                "database_url": url,
+                "data_dir": Path(tmp),
+                "batch_max": batch,
+                "ort_intra_op_threads": threads,
+                "ort_providers": ["CPUExecutionProvider"],
+                "topic_partitions": partitions,
+            }
+        )
+        result = e2e.run(
+            settings,
+            events=events,
+            latency_events=latency_events,
+            seed=seed,
+            log_dir=Path(tmp) / "logs",
+            timeout_s=timeout_s,
+            command=_command(ctx),
+            progress=p,
+        )
+    _finish(result, append_docs, docs)
+
+
+@bench_app.command("store")
+def bench_store(
+    ctx: typer.Context,
+    rows: Annotated[int, typer.Option(help="Rows written per path and batch size.")] = 20000,
+    batch_sizes: Annotated[str, typer.Option(help="Comma-separated batch sizes.")] = "64,256,1024",
+    rejected_fraction: Annotated[float, typer.Option(help="Share of rejected rows.")] = 0.2,
+    repeat: Annotated[int, typer.Option(help="Runs per path; the fastest counts.")] = 2,
+    admin_url: AdminUrl = DEFAULT_ADMIN_URL,
+    seed: Seed = 0,
+    append_docs: AppendDocs = False,
+    docs: Docs = DEFAULT_DOCS,
+) -> None:
+    """ExampleStore appends to PostgreSQL vs a raw COPY of the same rows, by batch size."""
+    _setup()
+    from winnow.bench import store
+
+    with _scratch_database(admin_url) as url, _progress() as p:
+        result = store.run(
+            url,
+            rows=rows,
+            batch_sizes=_ints(batch_sizes),
+            rejected_fraction=rejected_fraction,
+            repeat=repeat,
+            seed=seed,
+            command=_command(ctx),
+            progress=p,
+        )
+    _finish(result, append_docs, docs)
+
+
+@bench_app.command("dedup")
+def bench_dedup(
+    ctx: typer.Context,
+    sizes: Annotated[str, typer.Option(help="Indexed examples, comma-separated.")] = (
+        "100000,1000000"
+    ),
+    planted: Annotated[int, typer.Option(help="Edited copies of indexed texts.")] = 2000,
+    heldout: Annotated[int, typer.Option(help="New texts checked for false positives.")] = 2000,
+    sample: Annotated[int, typer.Option(help="Queries given a brute-force exact scan.")] = 200,
+    threshold: Annotated[float, typer.Option(help="Near-duplicate Jaccard threshold.")] = 0.75,
+    seed: Seed = 0,
+    append_docs: AppendDocs = False,
+    docs: Docs = DEFAULT_DOCS,
+) -> None:
+    """Dedup index memory per example and recall/precision at each size, vs exact search."""
+    _setup()
+    from winnow.bench import dedup
+
+    with _progress() as p:
+        result = dedup.run(
+            _ints(sizes),
+            planted=planted,
+            heldout=heldout,
+            sample=sample,
+            seed=seed,
+            threshold=threshold,
+            command=_command(ctx),
+            progress=p,
+        )
+    _finish(result, append_docs, docs)
+
+
+@bench_app.command("growth")
+def bench_growth(
+    ctx: typer.Context,
+    sizes: Annotated[str, typer.Option(help="Stored examples, comma-separated.")] = (
+        "10000,100000,1000000"
+    ),
+    probe: Annotated[int, typer.Option(help="Examples curated and written at each size.")] = 2048,
+    batch: Annotated[int, typer.Option(help="Curator batch size.")] = 256,
+    admin_url: AdminUrl = DEFAULT_ADMIN_URL,
+    seed: Seed = 0,
+    append_docs: AppendDocs = False,
+    docs: Docs = DEFAULT_DOCS,
+) -> None:
+    """Curate + write throughput, memory and index rebuild time at each stored size."""
+    _setup()
+    from winnow.bench import growth
+
+    with _scratch_database(admin_url) as url, _progress() as p:
+        result = growth.run(
+            url,
+            sizes=_ints(sizes),
+            probe=probe,
+            batch=batch,
+            seed=seed,
+            command=_command(ctx),
+            progress=p,
+        )
+    _finish(result, append_docs, docs)

@@ -1,0 +1,274 @@
+"""``winnow bench growth``: curation throughput and memory as the store grows.
+
+At each size (10k, 100k, 1M stored examples by default) the curator's per-batch work runs on the
+same probe examples: ``curate_batch`` (every filter, then the duplicate index, which fetches
+candidates' text from the store) and ``ExampleStore.write_decisions``. The ceiling is the same
+work on an empty store, measured first in the same run. Before each measurement the index is
+rebuilt from the store, as a curator does on start (``iter_dedup_signatures`` ->
+``NearDuplicateIndex.rebuild``); its ceiling is reading the same signatures without indexing.
+
+Seeding is fast on purpose: realistic rows (recombined real Q&A, production-shaped scores, the
+real ``dedup_sig`` of each text) go in with COPY, in chunks, never through the curator. The
+probe's rows are deleted after each measurement so every size holds exactly its seeds.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from sqlalchemy import text
+
+from winnow.bench.corpus import bench_pairs, decided_examples
+from winnow.bench.report import BenchResult, Figure, machine_info, peak_rss_bytes, rss_bytes
+from winnow.bench.store import copy_batch, psycopg_url
+from winnow.example import Example
+from winnow.settings import Settings, get_settings
+from winnow.stages.curate import curate_batch
+from winnow.stages.dedup import NearDuplicateIndex
+from winnow.stages.filters import default_filters
+from winnow.store.migrate import upgrade
+from winnow.store.store import ExampleStore
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as PlotFigure
+
+Tick = Callable[[int], None]
+_SEED_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class GrowthPoint:
+    """The curator's work with ``stored`` examples already in the store."""
+
+    stored: int
+    seed_s: float
+    rebuild_s: float
+    read_s: float
+    index_bytes: int
+    probe: int
+    probe_s: float
+    accepted: int
+    rejected: int
+    rss: int
+    peak_rss: int
+
+    @property
+    def per_second(self) -> float:
+        """Probe examples curated and written per second."""
+        return self.probe / self.probe_s
+
+
+def _probe_examples(pairs: list[tuple[str, str]], seed: int) -> list[Example]:
+    """Undecided, scored examples: what the curator receives from the scorer."""
+    decided = decided_examples(pairs, rejected_fraction=0.0, seed=seed + 1, first=10**9)
+    return [e.model_copy(update={"decision": None}) for e in decided]
+
+
+def seed_store(
+    url: str,
+    pairs: list[tuple[str, str]],
+    *,
+    first: int,
+    seed: int,
+    tick: Tick | None = None,
+) -> None:
+    """COPY accepted examples of ``pairs`` (with their dedup keys) into ``examples``."""
+    index = NearDuplicateIndex(get_settings().dedup_near_threshold)
+    with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
+        for start in range(0, len(pairs), _SEED_CHUNK):
+            chunk = decided_examples(
+                pairs[start : start + _SEED_CHUNK],
+                rejected_fraction=0.0,
+                seed=seed + first + start,
+                first=first + start,
+            )
+            signatures = {e.id: index.signature_of(e) for e in chunk}
+            copy_batch(
+                conn, chunk, signatures, examples_table="examples", rejections_table="rejections"
+            )
+            if tick:
+                tick(len(chunk))
+
+
+def measure_point(
+    store: ExampleStore,
+    settings: Settings,
+    probe: list[Example],
+    *,
+    batch: int,
+    stored: int,
+    seed_s: float,
+) -> GrowthPoint:
+    """Rebuild the index from the store, then curate and write the probe batch by batch."""
+    gc.collect()
+    started = time.perf_counter()
+    read = sum(1 for _ in store.iter_dedup_signatures())
+    read_s = time.perf_counter() - started
+    index = NearDuplicateIndex(settings.dedup_near_threshold)
+    started = time.perf_counter()
+    rebuilt = index.rebuild(store.iter_dedup_signatures())
+    rebuild_s = time.perf_counter() - started
+    if rebuilt != read or rebuilt != stored:
+        raise RuntimeError(f"store holds {read} signatures, index {rebuilt}, expected {stored}")
+    filters = default_filters(settings)
+    since = datetime.now(UTC)
+    accepted = rejected = 0
+    started = time.perf_counter()
+    for start in range(0, len(probe), batch):
+        decided, signatures = curate_batch(
+            probe[start : start + batch], filters, index, store.dedup_texts
+        )
+        outcome = store.write_decisions(decided, signatures)
+        index.forget_recent()
+        accepted += len(outcome.accepted)
+        rejected += len(outcome.rejected)
+    probe_s = time.perf_counter() - started
+    point = GrowthPoint(
+        stored=stored,
+        seed_s=seed_s,
+        rebuild_s=rebuild_s,
+        read_s=read_s,
+        index_bytes=index.nbytes(),
+        probe=len(probe),
+        probe_s=probe_s,
+        accepted=accepted,
+        rejected=rejected,
+        rss=rss_bytes(),
+        peak_rss=peak_rss_bytes(),
+    )
+    # Back to exactly the seeds: the next size must not hold this probe's rows.
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM examples WHERE stored_at >= :t"), {"t": since})
+        conn.execute(text("DELETE FROM rejections WHERE rejected_at >= :t"), {"t": since})
+    return point
+
+
+def run(
+    url: str,
+    *,
+    sizes: list[int],
+    probe: int,
+    batch: int,
+    seed: int,
+    command: str,
+    progress: Callable[[str, int], Tick] | None = None,
+) -> BenchResult:
+    """``winnow bench growth`` against the empty PostgreSQL database at ``url``."""
+    machine = machine_info()
+    settings = get_settings()
+    upgrade(url)
+    sizes = sorted(sizes)
+    pairs = bench_pairs(sizes[-1] + probe, seed)
+    probe_examples = _probe_examples(pairs[sizes[-1] :], seed)
+    # Warm-up, untimed: the language detector loads its models on first use.
+    curate_batch(probe_examples[:16], default_filters(settings), None)
+    store = ExampleStore(url)
+    points: list[GrowthPoint] = []
+    try:
+        points.append(
+            measure_point(store, settings, probe_examples, batch=batch, stored=0, seed_s=0.0)
+        )
+        have = 0
+        for size in sizes:
+            tick = progress(f"seed to {size:,}", size - have) if progress else None
+            started = time.perf_counter()
+            seed_store(url, pairs[have:size], first=have, seed=seed, tick=tick)
+            seed_s = time.perf_counter() - started
+            with store.engine.begin() as conn:
+                conn.execute(text("ANALYZE examples"))
+            have = size
+            points.append(
+                measure_point(
+                    store, settings, probe_examples, batch=batch, stored=size, seed_s=seed_s
+                )
+            )
+    finally:
+        store.close()
+    return _result(points, command, machine, batch)
+
+
+def _result(points: list[GrowthPoint], command: str, machine: Any, batch: int) -> BenchResult:
+    empty = points[0]
+    figures: list[Figure] = []
+    for p in points[1:]:
+        n = f"{p.stored:,} stored"
+        figures += [
+            Figure(
+                f"curate + write, {n}",
+                p.per_second,
+                "examples/s",
+                empty.per_second,
+                "same work, empty store",
+            ),
+            Figure(
+                f"process RSS, {n}",
+                p.rss / 2**20,
+                "MiB",
+                empty.rss / 2**20,
+                "empty store",
+            ),
+            Figure(
+                f"index rebuild, {n}",
+                p.rebuild_s,
+                "s",
+                p.read_s,
+                "reading the signatures alone",
+            ),
+        ]
+    table = [
+        "| stored | seed s | read sigs s | rebuild s | index MiB | probe | accepted | rejected"
+        " | curate + write s | examples/s | RSS MiB | peak RSS MiB |",
+        "|" + "---:|" * 12,
+    ]
+    for p in points:
+        table.append(
+            f"| {p.stored:,} | {p.seed_s:.1f} | {p.read_s:.2f} | {p.rebuild_s:.2f} |"
+            f" {p.index_bytes / 2**20:.1f} | {p.probe:,} | {p.accepted:,} | {p.rejected:,} |"
+            f" {p.probe_s:.2f} | {p.per_second:,.0f} | {p.rss / 2**20:,.0f} |"
+            f" {p.peak_rss / 2**20:,.0f} |"
+        )
+    notes = [
+        f"Probe: the same {empty.probe:,} scored examples at every size, in batches of {batch}"
+        " (`curate_batch` with the default filters and the duplicate index, fetching candidates'"
+        " text from the store, then `write_decisions`); their rows are deleted afterwards.",
+        "Seeds: accepted examples of recombined real Q&A with their real `dedup_sig`, COPYed in"
+        f" chunks of {_SEED_CHUNK:,} (seed s includes computing every text's MinHash keys).",
+        "RSS is this one process's (the benchmark holds the probe examples and the index, as a"
+        " curator holds its batch and index); peak RSS includes seeding.",
+    ]
+    return BenchResult(
+        name="growth",
+        command=command,
+        machine=machine,
+        figures=figures,
+        tables=["\n".join(table)],
+        notes=notes,
+        data={"points": points},
+        plot=_plot,
+    ).finish()
+
+
+def _plot(result: BenchResult) -> PlotFigure:
+    import matplotlib.pyplot as plt
+
+    points: list[GrowthPoint] = result.data["points"]  # type: ignore[assignment]
+    grown = points[1:]
+    xs = [p.stored for p in grown]
+    fig, (rate, mem) = plt.subplots(1, 2, figsize=(10, 4))
+    rate.plot(xs, [p.per_second for p in grown], "o-", label="curate + write")
+    rate.axhline(points[0].per_second, color="grey", linestyle="--", label="empty store (ceiling)")
+    rate.set(xscale="log", xlabel="stored examples", ylabel="examples/s")
+    rate.set_ylim(0, None)
+    rate.legend()
+    mem.plot(xs, [p.rss / 2**20 for p in grown], "o-", label="process RSS")
+    mem.plot(xs, [p.index_bytes / 2**20 for p in grown], "s-", label="dedup index arrays")
+    mem.set(xscale="log", xlabel="stored examples", ylabel="MiB")
+    mem.legend()
+    fig.suptitle("winnow bench growth: curator cost as the store grows")
+    return fig

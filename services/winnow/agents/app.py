@@ -16,11 +16,12 @@ import faust
 import structlog
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
 
 from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.kafka.clients import ssl_context
-from winnow.metrics import READY
+from winnow.metrics import DEAD_LETTERS, EVENTS_IN, READY
 from winnow.reasons import DeadLetterReason
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates, dead_letter
@@ -386,3 +387,28 @@ class Stopwatch:
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
+
+
+def parse_examples(
+    events: Iterable[Any], service: Literal["scorer", "curator"]
+) -> tuple[list[Example], list[DeadLetter]]:
+    """The ``Example`` records of a batch, and a ``processing_error`` dead letter for each record
+    that is not one (the stage upstream wrote it, so a bad one is a bug, kept with its bytes)."""
+    examples: list[Example] = []
+    letters: list[DeadLetter] = []
+    for event in events:
+        msg = event.message
+        EVENTS_IN.labels(service, msg.topic).inc()
+        try:
+            examples.append(Example.model_validate_json(event.value))
+        except ValidationError as exc:
+            letter = dead_letter(
+                bytes(event.value or b""),
+                Coordinates(msg.topic, msg.partition, msg.offset),
+                DeadLetterReason.PROCESSING_ERROR,
+                f"not an Example: {exc.error_count()} errors",
+                stage=service,
+            )
+            DEAD_LETTERS.labels(service, letter.reason.value).inc()
+            letters.append(letter)
+    return examples, letters

@@ -17,7 +17,14 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 
-from winnow.agents.app import Stopwatch, WinnowApp, build_app, example_dead_letter, send_all
+from winnow.agents.app import (
+    Stopwatch,
+    WinnowApp,
+    build_app,
+    example_dead_letter,
+    parse_examples,
+    send_all,
+)
 from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.export.retrain import RetrainTrigger
@@ -26,7 +33,6 @@ from winnow.metrics import (
     CURATED,
     DEAD_LETTERS,
     DEDUP_CANDIDATES_CAPPED,
-    EVENTS_IN,
     PROCESSING_SECONDS,
     REJECTED,
     STORE_ERRORS,
@@ -239,7 +245,6 @@ def build(settings: Settings) -> WinnowApp:
 
     async def curate_events(events: list[Any]) -> None:
         watch = Stopwatch()
-        parsed: list[Example] = []
         bad: list[tuple[bytes, bytes]] = []
 
         def poison(example: Example, exc: Exception, step: str) -> None:
@@ -254,21 +259,8 @@ def build(settings: Settings) -> WinnowApp:
             )
             bad.append((letter.id.encode(), letter.model_dump_json().encode()))
 
-        for event in events:
-            msg = event.message
-            EVENTS_IN.labels(SERVICE, msg.topic).inc()
-            try:
-                parsed.append(Example.model_validate_json(event.value))
-            except ValidationError as exc:
-                letter = dead_letter(
-                    bytes(event.value or b""),
-                    Coordinates(msg.topic, msg.partition, msg.offset),
-                    DeadLetterReason.PROCESSING_ERROR,
-                    f"not an Example: {exc.error_count()} errors",
-                    stage=SERVICE,
-                )
-                DEAD_LETTERS.labels(SERVICE, letter.reason.value).inc()
-                bad.append((letter.id.encode(), letter.model_dump_json().encode()))
+        parsed, letters = parse_examples(events, SERVICE)
+        bad += [(d.id.encode(), d.model_dump_json().encode()) for d in letters]
         # The lock spans decide + write: a rebuild in between would miss this batch.
         async with index_lock:
             await rebuild_index_if_stale()

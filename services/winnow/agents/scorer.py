@@ -7,14 +7,18 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import structlog
-from pydantic import ValidationError
 
-from winnow.agents.app import Stopwatch, WinnowApp, build_app, example_dead_letter, send_all
+from winnow.agents.app import (
+    Stopwatch,
+    WinnowApp,
+    build_app,
+    example_dead_letter,
+    parse_examples,
+    send_all,
+)
 from winnow.example import Example
-from winnow.metrics import BATCH_SIZE, DEAD_LETTERS, EVENTS_IN, PROCESSING_SECONDS
-from winnow.reasons import DeadLetterReason
+from winnow.metrics import BATCH_SIZE, DEAD_LETTERS, PROCESSING_SECONDS
 from winnow.settings import Settings
-from winnow.stages.decode import Coordinates, dead_letter
 from winnow.stages.dedup import dedup_partition_key
 from winnow.stages.heuristics import score_heuristics
 from winnow.topics import TopicLayout
@@ -93,23 +97,9 @@ def build(settings: Settings, scorer: BatchScorer | None = None) -> WinnowApp:
 
     async def score_events(events: list[Any]) -> None:
         watch = Stopwatch()
-        examples: list[Example] = []
         bad: list[tuple[bytes, bytes]] = []
-        for event in events:
-            msg = event.message
-            EVENTS_IN.labels(SERVICE, msg.topic).inc()
-            try:
-                examples.append(Example.model_validate_json(event.value))
-            except ValidationError as exc:
-                letter = dead_letter(
-                    bytes(event.value or b""),
-                    Coordinates(msg.topic, msg.partition, msg.offset),
-                    DeadLetterReason.PROCESSING_ERROR,
-                    f"not an Example: {exc.error_count()} errors",
-                    stage=SERVICE,
-                )
-                DEAD_LETTERS.labels(SERVICE, letter.reason.value).inc()
-                bad.append((letter.id.encode(), letter.model_dump_json().encode()))
+        examples, letters = parse_examples(events, SERVICE)
+        bad += [(d.id.encode(), d.model_dump_json().encode()) for d in letters]
         # Off the event loop: ONNX inference would starve faust's heartbeats.
         results, poison = await asyncio.to_thread(score_safely, score_batch, examples)
         for example, error in poison:

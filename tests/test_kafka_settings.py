@@ -28,3 +28,16 @@ class TestIdempotence:
         off_extra = off.transport.create_producer()._settings_extra()
         assert on_extra == {"acks": "all", "enable_idempotence": True}
         assert off_extra == {}
+
+
+class TestFetchWait:
+    async def test_setting_replaces_fausts_fixed_fetch_wait(self) -> None:
+        """faust builds its aiokafka consumer with fetch_max_wait_ms=1500 whatever the config;
+        Winnow's consumer thread applies WINNOW_KAFKA_FETCH_MAX_WAIT_MS instead."""
+        for wait_ms in (123, 1500):
+            app = build_app("validator", Settings(kafka_fetch_max_wait_ms=wait_ms))
+            consumer = app.consumer._new_consumer_thread()._create_worker_consumer(app.transport)
+            try:
+                assert consumer._fetch_max_wait_ms == wait_ms
+            finally:
+                await consumer.stop()

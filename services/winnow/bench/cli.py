@@ -9,6 +9,7 @@ created on the server named by ``--admin-url`` and dropped afterwards.
 
 from __future__ import annotations
 
+import importlib.util
 import shlex
 import sys
 import tempfile
@@ -33,11 +34,20 @@ bench_app = typer.Typer(
 
 DEFAULT_DOCS = Path("docs/benchmarks.md")
 
+
+def _plotting_available(append_docs: bool) -> bool:
+    # Checked before a run of minutes, not when its plot is drawn at the end.
+    if append_docs and importlib.util.find_spec("matplotlib") is None:
+        raise typer.BadParameter("the plots need matplotlib: pip install -e '.[bench]'")
+    return append_docs
+
+
 AppendDocs = Annotated[
     bool,
     typer.Option(
         "--append-docs/--no-append-docs",
         help="Append the results to --docs and write its PNG plot (default: print only).",
+        callback=_plotting_available,
     ),
 ]
 Docs = Annotated[Path, typer.Option(help="The benchmarks page to append to.")]

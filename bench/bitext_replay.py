@@ -18,16 +18,16 @@ from collections import Counter
 from pathlib import Path
 
 from winnow.agents.scorer import load_batch_scorer
+from winnow.dedup.index import NearDuplicateIndex
 from winnow.events import DeadLetter
 from winnow.settings import Settings
 from winnow.stages.curate import curate_batch
 from winnow.stages.decode import Coordinates
-from winnow.stages.dedup import NearDuplicateIndex
-from winnow.stages.filters import default_filters
+from winnow.stages.filters.base import default_filters
 from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
 from winnow.store.migrate import upgrade
-from winnow.testing import as_bytes, shared_data_dir, ticket_event
+from winnow.testing.fixtures import as_bytes, shared_data_dir, ticket_event
 
 DEFAULT_CSV = (
     shared_data_dir()

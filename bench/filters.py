@@ -14,10 +14,10 @@ from pathlib import Path
 from winnow.events import SOURCE_EVENT_ADAPTER
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates
-from winnow.stages.filters import decide, default_filters
+from winnow.stages.filters.base import decide, default_filters
 from winnow.stages.heuristics import score_heuristics
 from winnow.stages.normalise import event_to_examples
-from winnow.testing import ticket_event
+from winnow.testing.fixtures import ticket_event
 
 DEFAULT_CSV = Path(
     Path(__file__).resolve().parents[1].parent / "shared/data/bitext-customer-support-llm/"

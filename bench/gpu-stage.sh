@@ -7,7 +7,7 @@
 #                                        # .gpu/wheels, .gpu/ref.npy, models/embedder/* in turn
 #   bash bench/gpu-stage.sh run [--cpu] [gpu.sh args]   # join, verify, install, benchmark
 # .gpu/ref.npy holds fp32 CPU vectors of the agreement texts, made here with
-#   python -m winnow.models.gpu_bench --save-reference .gpu/ref.npy
+#   python -m winnow.bench.gpu --save-reference .gpu/ref.npy
 # so the 90 MB fp32 model need not travel. Everything lands in $WINNOW_GPU_STAGE.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -65,4 +65,4 @@ if [[ "$provider" == cuda ]] && command -v nvidia-smi >/dev/null; then
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 fi
 
-exec "$py" -m winnow.models.gpu_bench --provider "$provider" "$@"
+exec "$py" -m winnow.bench.gpu --provider "$provider" "$@"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from winnow.testing import DEFAULT_ADMIN_URL, fresh_postgres_database
+from winnow.testing.fixtures import DEFAULT_ADMIN_URL, fresh_postgres_database
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 

@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 from typer.testing import CliRunner
 
-from winnow.cli import app
-from winnow.schema_export import render_schemas, stale_schemas
+from winnow.cli.main import app
+from winnow.cli.schemas import render_schemas, stale_schemas
+from winnow.cli.settings_doc import doc_is_current
 from winnow.settings import Settings
-from winnow.settings_doc import doc_is_current
-from winnow.testing import feedback_event, synthetic_event, ticket_event
+from winnow.testing.fixtures import feedback_event, synthetic_event, ticket_event
 from winnow.topics import TopicLayout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +32,7 @@ class TestSchemas:
         assert stale_schemas(tmp_path) == ["winnow.support_ticket.v1.json"]
 
     def test_sample_events_validate_against_exported_schemas(self) -> None:
-        """Events built by winnow.testing satisfy the JSON Schemas producers will use."""
+        """Events built by winnow.testing.fixtures satisfy the JSON Schemas producers will use."""
         for name, doc in [
             ("winnow.support_ticket.v1.json", ticket_event("q", "a")),
             (
@@ -56,8 +57,9 @@ class TestSettingsDoc:
 
 
 class TestCli:
-    def test_check_commands_pass_on_the_repo(self) -> None:
+    def test_check_commands_pass_on_the_repo(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """The CI checks for schema and settings drift pass on the checked-in files."""
+        monkeypatch.chdir(ROOT)  # the commands' defaults are relative to the repository root
         runner = CliRunner()
         assert runner.invoke(app, ["schemas", "export", "--check"]).exit_code == 0
         assert runner.invoke(app, ["settings", "doc", "--check"]).exit_code == 0

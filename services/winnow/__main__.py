@@ -1,5 +1,5 @@
 """``python -m winnow`` is the ``winnow`` command."""
 
-from winnow.cli import main
+from winnow.cli.main import main
 
 main()

@@ -7,8 +7,8 @@ import sys
 
 import structlog
 
+from winnow.pii.redact import redact_log_event
 from winnow.settings import Settings
-from winnow.stages.redact import redact_log_event
 
 
 def _stderr_logger(*_: object) -> structlog.PrintLogger:

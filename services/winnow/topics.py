@@ -12,7 +12,7 @@
 | <prefix>.retrain           | domain      | a retrain trigger naming a snapshot |
 
 Candidates are keyed by the example id (a content hash); scored examples by tenant, so one curator
-replica owns each tenant's duplicate index (``winnow.stages.dedup.dedup_partition_key``).
+replica owns each tenant's duplicate index (``winnow.dedup.index.dedup_partition_key``).
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from winnow.bench import dedup, growth, store
 from winnow.bench.report import BenchResult, Figure, Goal, append_to_docs, machine_info
-from winnow.cli import app
-from winnow.testing import DEFAULT_ADMIN_URL, fresh_postgres_database
+from winnow.cli.main import app
+from winnow.testing.fixtures import DEFAULT_ADMIN_URL, fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_URL = os.environ.get("WINNOW_TEST_POSTGRES_ADMIN_URL", DEFAULT_ADMIN_URL)
@@ -256,6 +256,6 @@ class TestEndToEnd:
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     """The repository's models, built if absent (as the models tests do)."""
-    from winnow.scoring.testing import ensure_models
+    from winnow.testing.models import ensure_models
 
     return ensure_models(REPO / "models")

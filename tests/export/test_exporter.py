@@ -15,7 +15,7 @@ from winnow.export.formats import ExportFormat
 from winnow.export.parquet import read_parquet
 from winnow.export.tokens import CharTokenCounter
 from winnow.export.validate import check_dpo, check_kto, check_openai_chat
-from winnow.stages.redact import find_pii
+from winnow.pii.redact import find_pii
 from winnow.store import ExampleStore
 from winnow.store.queries import UNROUTED, ExampleQuery, snapshots
 from winnow.store.store import EXAMPLES

@@ -11,7 +11,7 @@ import structlog
 from fastapi.testclient import TestClient
 
 from winnow.gateway.keys import KeyStore, parse_scopes
-from winnow.testing import ticket_event
+from winnow.testing.fixtures import ticket_event
 
 ROUTES = [
     ("POST", "/v1/events"),

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
 from winnow.settings import Settings
-from winnow.testing import feedback_event, synthetic_event, ticket_event
+from winnow.testing.fixtures import feedback_event, synthetic_event, ticket_event
 from winnow.topics import TopicLayout
 
 StartClient = Callable[[Settings], AbstractContextManager[TestClient]]

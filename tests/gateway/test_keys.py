@@ -9,8 +9,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from winnow.gateway.cli import keys_app
-from winnow.gateway.dedup import claim, purge, release
 from winnow.gateway.exceptions import ApiKeyError
+from winnow.gateway.idempotency import claim, purge, release
 from winnow.gateway.keys import API_KEYS, KeyStore, Scope, parse_scopes
 from winnow.gateway.ratelimit import RateLimiter
 from winnow.store.store import make_engine

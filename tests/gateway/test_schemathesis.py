@@ -26,7 +26,7 @@ from schemathesis.generation import GenerationMode
 from winnow.gateway.app import create_app
 from winnow.kafka.broker import free_port
 from winnow.settings import Settings
-from winnow.testing import ticket_event
+from winnow.testing.fixtures import ticket_event
 
 SPEC = Path(__file__).resolve().parents[2] / "schemas" / "openapi.json"
 CASES = {GenerationMode.POSITIVE: 110, GenerationMode.NEGATIVE: 40}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from winnow.example import Example
 from winnow.reasons import DropReason
-from winnow.stages.filters import ExampleFilter
+from winnow.stages.filters.base import ExampleFilter
 
 POISON_MARKER = "Zqxpoisonmarker"
 """An answer holding this makes the filter raise an ordinary exception (a poison example)."""

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select, text
 
+from winnow.agents.supervisor import Supervisor
 from winnow.kafka.produce import produce
 from winnow.settings import Settings
 from winnow.store import ExampleStore
 from winnow.store.migrate import upgrade
-from winnow.supervisor import Supervisor
 from winnow.topics import TopicLayout
 
 

@@ -25,17 +25,17 @@ from sqlalchemy.engine import make_url
 from tests.integration.fault_filters import CRASH_FLAG_ENV, CRASH_MARKER, POISON_MARKER
 from tests.integration.helpers import fresh_store, metric, produce_records, wait_until
 
-from winnow.agents.app import EXIT_UNDRAINED
+from winnow.agents.runtime import EXIT_UNDRAINED
+from winnow.agents.supervisor import Child, Supervisor
+from winnow.demo.generator import EventGenerator
 from winnow.events import DeadLetter
 from winnow.example import Example
-from winnow.generator import EventGenerator
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates
 from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
 from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
-from winnow.supervisor import Child, Supervisor
-from winnow.testing import TcpProxy, as_bytes, ticket_event
+from winnow.testing.fixtures import TcpProxy, as_bytes, ticket_event
 from winnow.topics import TopicLayout
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]

@@ -11,8 +11,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from typer.testing import CliRunner
 
-from winnow.cli import app
-from winnow.generator import EventGenerator
+from winnow.cli.main import app
+from winnow.demo.generator import EventGenerator
 from winnow.kafka.broker import TansuBroker
 
 pytestmark = pytest.mark.integration

@@ -20,17 +20,17 @@ from tests.integration.helpers import (
     wait_until,
 )
 
+from winnow.agents.supervisor import Supervisor
+from winnow.demo.generator import EventGenerator
 from winnow.events import DeadLetter, RetrainEvent
-from winnow.generator import EventGenerator
+from winnow.pii.redact import find_pii
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates
-from winnow.stages.redact import find_pii
 from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
 from winnow.store.store import EventTally
 from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
-from winnow.supervisor import Supervisor
-from winnow.testing import as_bytes, feedback_event, ticket_event
+from winnow.testing.fixtures import as_bytes, feedback_event, ticket_event
 from winnow.topics import TopicLayout
 
 pytestmark = pytest.mark.integration

@@ -20,7 +20,7 @@ from winnow.kafka.produce import produce
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates
 from winnow.stages.validate import validate_record
-from winnow.testing import as_bytes, ticket_event
+from winnow.testing.fixtures import as_bytes, ticket_event
 from winnow.topics import TopicLayout
 
 pytestmark = pytest.mark.integration

@@ -18,12 +18,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from winnow.demo.generator import EventGenerator
 from winnow.events import AlertEvent
-from winnow.generator import EventGenerator
 from winnow.kafka.clients import consumer_kwargs, producer_kwargs
 from winnow.monitor.window import WindowStats, WindowSummary
 from winnow.settings import Settings
-from winnow.testing import ticket_event
+from winnow.testing.fixtures import ticket_event
 from winnow.topics import SOURCE_FOR_TYPE, TopicLayout
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

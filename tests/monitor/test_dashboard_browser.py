@@ -26,11 +26,11 @@ from sqlalchemy import text
 from tests.monitor.dashboard_seed import make_example, seed, seed_alerts
 from tests.monitor.helpers import dead_letter_doc, example_doc
 
+from winnow.agents.supervisor import Supervisor
 from winnow.kafka.produce import produce
 from winnow.settings import Settings
 from winnow.store import ExampleStore
 from winnow.store.migrate import upgrade
-from winnow.supervisor import Supervisor
 from winnow.topics import TopicLayout
 
 pytestmark = pytest.mark.integration

@@ -100,7 +100,7 @@ def test_monitor_import_does_not_load_ge() -> None:
     import subprocess
 
     code = (
-        "import sys, winnow.monitor.service, winnow.monitor.core;"
+        "import sys, winnow.agents.monitor, winnow.monitor.core;"
         "print('great_expectations' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -31,10 +31,10 @@ from tests.monitor.helpers import (
     with_pii,
 )
 
+from winnow.agents.supervisor import Supervisor
 from winnow.monitor.store import MonitorStore, StoredAlert
 from winnow.settings import Settings
 from winnow.store.migrate import upgrade
-from winnow.supervisor import Supervisor
 from winnow.topics import TopicLayout
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import structlog
 
-from winnow.scoring.testing import ensure_models
 from winnow.settings import Settings
+from winnow.testing.models import ensure_models
 
 REPO = Path(__file__).resolve().parents[2]
 DATA_ROOT = REPO.parent / "shared" / "data"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from winnow.scoring import QualityScorer, embedder, runtime
-from winnow.scoring.testing import make_example
 from winnow.settings import Settings
+from winnow.testing.models import make_example
 
 
 class RecordingLog:

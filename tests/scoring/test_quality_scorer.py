@@ -12,8 +12,8 @@ from winnow.errors import WinnowError
 from winnow.events import Role
 from winnow.example import Example
 from winnow.scoring import TRUNCATED_FLAG, ModelsNotBuiltError, QualityScorer
-from winnow.scoring.testing import make_example
 from winnow.settings import Settings
+from winnow.testing.models import make_example
 
 LLM_CSV = "bitext-customer-support-llm/Bitext_Sample_Customer_Support_Training_Dataset.shared.csv"
 

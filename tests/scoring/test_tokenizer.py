@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from winnow.models.export import weights_dir
-from winnow.models.samples import sample_texts
+from winnow.scoring.build.export import weights_dir
+from winnow.scoring.build.samples import sample_texts
 from winnow.scoring.tokenizer import TextTokenizer
 
 

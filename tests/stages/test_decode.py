@@ -6,12 +6,12 @@ import json
 
 import pytest
 
+from winnow.demo.generator import MALFORMED_KINDS, EventGenerator
 from winnow.events import DeadLetter, SupportTicketEvent
-from winnow.generator import MALFORMED_KINDS, EventGenerator
 from winnow.reasons import DeadLetterReason
 from winnow.stages.decode import Coordinates, decode_event
 from winnow.stages.validate import validate_record
-from winnow.testing import as_bytes, ticket_event
+from winnow.testing.fixtures import as_bytes, ticket_event
 
 COORDS = Coordinates("winnow.sources.tickets", 2, 41)
 EXPECTED = {

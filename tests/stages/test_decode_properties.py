@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from winnow.events import EVENT_TYPES, DeadLetter
 from winnow.reasons import DeadLetterReason
 from winnow.stages.decode import Coordinates, decode_event
-from winnow.testing import feedback_event, synthetic_event, ticket_event
+from winnow.testing.fixtures import feedback_event, synthetic_event, ticket_event
 
 MAX = 262_144
 COORDS = Coordinates("winnow.sources.tickets", 0, 7)

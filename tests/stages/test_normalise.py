@@ -6,7 +6,7 @@ from winnow.events import SOURCE_EVENT_ADAPTER, Role
 from winnow.example import ExampleKind
 from winnow.stages.decode import Coordinates
 from winnow.stages.normalise import UNRESOLVED_FLAG, event_to_examples
-from winnow.testing import feedback_event, synthetic_event, ticket_event
+from winnow.testing.fixtures import feedback_event, synthetic_event, ticket_event
 
 C = Coordinates("topic", 0, 7)
 

@@ -7,20 +7,20 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select, text
 
+from winnow.demo.generator import EventGenerator
 from winnow.events import SOURCE_EVENT_ADAPTER, DeadLetter
 from winnow.example import Example
-from winnow.generator import EventGenerator
 from winnow.reasons import DropReason
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates, decode_event
-from winnow.stages.filters import decide, default_filters
+from winnow.stages.filters.base import decide, default_filters
 from winnow.stages.heuristics import score_heuristics
 from winnow.stages.normalise import event_to_examples
 from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
 from winnow.store.migrate import is_current, upgrade
 from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
-from winnow.testing import feedback_event, ticket_event
+from winnow.testing.fixtures import feedback_event, ticket_event
 
 ANSWER = "Your parcel was rerouted to the new address and arrives on Friday morning."
 
@@ -160,8 +160,8 @@ class TestDedupAgainstTheStore:
     def test_rebuilt_index_verifies_candidates_with_stored_text(self, store: ExampleStore) -> None:
         """After a restart, a near copy of a stored answer is caught by exact Jaccard read back
         from the store, and an answer that only shares its template is kept."""
+        from winnow.dedup.index import NearDuplicateIndex
         from winnow.stages.curate import curate_batch
-        from winnow.stages.dedup import NearDuplicateIndex
 
         filters = default_filters(Settings())
         answer = (
@@ -196,7 +196,7 @@ class TestDedupAgainstTheStore:
     ) -> None:
         """40,000 candidate prefixes (80,000 bind parameters, over PostgreSQL's 65,535) come
         back as the stored texts they match, not as an error the curator would retry forever."""
-        from winnow.stages.dedup import dedup_text
+        from winnow.dedup.index import dedup_text
 
         decided = _decided(ticket_event("Where is my parcel?", ANSWER))
         store.write_decisions(decided)

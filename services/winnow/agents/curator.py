@@ -17,7 +17,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 
-from winnow.agents.app import (
+from winnow.agents.runtime import (
     Stopwatch,
     WinnowApp,
     build_app,
@@ -25,6 +25,7 @@ from winnow.agents.app import (
     parse_examples,
     send_all,
 )
+from winnow.dedup.index import NearDuplicateIndex
 from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.export.retrain import RetrainTrigger
@@ -42,8 +43,7 @@ from winnow.reasons import DeadLetterReason
 from winnow.settings import Settings
 from winnow.stages.curate import curate_isolating
 from winnow.stages.decode import Coordinates, dead_letter
-from winnow.stages.dedup import NearDuplicateIndex
-from winnow.stages.filters import default_filters
+from winnow.stages.filters.base import default_filters
 from winnow.store import ExampleStore
 from winnow.store.store import WriteOutcome
 from winnow.topics import TopicLayout

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import structlog
 
-from winnow.agents.app import (
+from winnow.agents.runtime import (
     Stopwatch,
     WinnowApp,
     build_app,
@@ -16,10 +16,10 @@ from winnow.agents.app import (
     parse_examples,
     send_all,
 )
+from winnow.dedup.index import dedup_partition_key
 from winnow.example import Example
 from winnow.metrics import BATCH_SIZE, DEAD_LETTERS, PROCESSING_SECONDS
 from winnow.settings import Settings
-from winnow.stages.dedup import dedup_partition_key
 from winnow.stages.heuristics import score_heuristics
 from winnow.topics import TopicLayout
 

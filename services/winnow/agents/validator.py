@@ -6,7 +6,7 @@ from typing import Any, Final
 
 import structlog
 
-from winnow.agents.app import Stopwatch, WinnowApp, build_app, send_all
+from winnow.agents.runtime import Stopwatch, WinnowApp, build_app, send_all
 from winnow.events import DeadLetter
 from winnow.metrics import (
     BATCH_SIZE,

@@ -18,8 +18,8 @@ import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from winnow.agents.supervisor import Supervisor, http_ok
 from winnow.settings import Settings
-from winnow.supervisor import Supervisor, http_ok
 
 log = structlog.get_logger(__name__)
 
@@ -59,7 +59,7 @@ def _handler(group: Supervisor, metrics_dir: str) -> type[BaseHTTPRequestHandler
 
 def run_worker_group(service: str, settings: Settings, workers: int) -> None:
     """Run ``workers`` processes of ``service`` until SIGTERM/SIGINT; serve their probes."""
-    from winnow.supervisor import stop_on_signals
+    from winnow.agents.supervisor import stop_on_signals
 
     stop_on_signals()
     metrics_dir = tempfile.mkdtemp(prefix="winnow-metrics-")

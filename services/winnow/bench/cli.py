@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from winnow.settings import get_settings
-from winnow.testing import DEFAULT_ADMIN_URL
+from winnow.testing.fixtures import DEFAULT_ADMIN_URL
 
 if TYPE_CHECKING:
     from winnow.bench.report import BenchResult
@@ -124,7 +124,7 @@ def _progress() -> Iterator[Callable[[str, int], Tick]]:
 
 @contextmanager
 def _scratch_database(admin_url: str) -> Iterator[str]:
-    from winnow.testing import fresh_postgres_database
+    from winnow.testing.fixtures import fresh_postgres_database
 
     with fresh_postgres_database(admin_url) as url:
         yield url
@@ -140,8 +140,8 @@ def _finish(result: BenchResult, append_docs: bool, docs: Path) -> None:
 
 
 def _setup() -> None:
+    from winnow.agents.supervisor import stop_on_signals
     from winnow.log import configure_logging
-    from winnow.supervisor import stop_on_signals
 
     configure_logging(get_settings())
     # SIGTERM (a timeout, Ctrl-C in a pipeline) unwinds the context managers: scratch

@@ -1,8 +1,9 @@
 """Benchmark text: real support Q&A read in place, stretched to any size by recombining it.
 
 Real pairs are Bitext customer-support Q&A and schema-guided-dialogue turn pairs from the shared
-datasets (``winnow.testing.shared_data_dir()``): about 5,300 distinct pairs. Benchmarks at 100k
-or 1M examples need more: :func:`bench_pairs` continues with *recombined* pairs, a real question
+datasets (``winnow.testing.fixtures.shared_data_dir()``): about 5,300 distinct pairs. Benchmarks
+at 100k or 1M examples need more: :func:`bench_pairs` continues with *recombined* pairs, a real
+question
 followed by 2-5 real answer sentences drawn at random, so texts keep the corpus's vocabulary,
 templates and lengths while almost never being near duplicates of each other (two recombined
 answers share most sentences with probability ~0). Without the datasets, Winnow's own event
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from winnow.events import ChatMessage, Role
 from winnow.example import Decision, Example, ExampleKind, SourceRef, example_id
 from winnow.reasons import DropReason
-from winnow.testing import shared_data_dir
+from winnow.testing.fixtures import shared_data_dir
 
 DATA = shared_data_dir()
 BITEXT = (
@@ -48,7 +49,7 @@ def load_pairs(limit: int | None = None) -> list[tuple[str, str]]:
 
 def _generated_pairs(n: int = 400) -> list[tuple[str, str]]:
     """Q&A from Winnow's event generator: the fallback when the shared datasets are absent."""
-    from winnow.generator import EventGenerator
+    from winnow.demo.generator import EventGenerator
 
     gen = EventGenerator(seed=3, pii_fraction=0.0)
     out: list[tuple[str, str]] = []

@@ -25,10 +25,7 @@ import numpy.typing as npt
 
 from winnow.bench.corpus import bench_pairs, load_pairs, make_example
 from winnow.bench.report import BenchResult, Figure, Goal, machine_info, rss_bytes
-from winnow.events import ChatMessage, Role
-from winnow.example import Example, ExampleKind, example_id
-from winnow.reasons import DropReason
-from winnow.stages.dedup import (
+from winnow.dedup.index import (
     DedupRow,
     NearDuplicateIndex,
     _TenantIndex,
@@ -38,6 +35,9 @@ from winnow.stages.dedup import (
     normalise_text,
     shingle_hashes,
 )
+from winnow.events import ChatMessage, Role
+from winnow.example import Example, ExampleKind, example_id
+from winnow.reasons import DropReason
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as PlotFigure

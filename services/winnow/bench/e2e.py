@@ -38,7 +38,7 @@ from winnow.stages.decode import Coordinates
 from winnow.stages.heuristics import score_heuristics
 from winnow.stages.validate import validate_record
 from winnow.store.store import ExampleStore
-from winnow.testing import as_bytes, ticket_event
+from winnow.testing.fixtures import as_bytes, ticket_event
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as PlotFigure
@@ -192,8 +192,8 @@ def measure(
     progress: Callable[[str, int], Tick] | None = None,
 ) -> E2EReport:
     """The three phases (see the module's docstring) against ``settings.database_url``."""
+    from winnow.agents.supervisor import EMBEDDED_BROKER_ENV, Supervisor
     from winnow.kafka.produce import produce
-    from winnow.supervisor import EMBEDDED_BROKER_ENV, Supervisor
     from winnow.topics import TopicLayout
 
     run_id = f"{time.time_ns():x}"

@@ -27,11 +27,11 @@ from sqlalchemy import text
 from winnow.bench.corpus import bench_pairs, decided_examples
 from winnow.bench.report import BenchResult, Figure, machine_info, peak_rss_bytes, rss_bytes
 from winnow.bench.store import copy_batch, psycopg_url
+from winnow.dedup.index import NearDuplicateIndex
 from winnow.example import Example
 from winnow.settings import Settings, get_settings
 from winnow.stages.curate import curate_batch
-from winnow.stages.dedup import NearDuplicateIndex
-from winnow.stages.filters import default_filters
+from winnow.stages.filters.base import default_filters
 from winnow.store.migrate import upgrade
 from winnow.store.store import ExampleStore
 

@@ -24,8 +24,8 @@ from sqlalchemy.engine import make_url
 
 from winnow.bench.corpus import bench_pairs, decided_examples
 from winnow.bench.report import BenchResult, Figure, Goal, machine_info
+from winnow.dedup.index import NearDuplicateIndex
 from winnow.example import Example
-from winnow.stages.dedup import NearDuplicateIndex
 from winnow.store.migrate import upgrade
 
 # The store's own row builders: the ceiling writes exactly the rows the store writes.

@@ -34,7 +34,7 @@ from winnow.export.card import DomainSample, render_card
 from winnow.export.exceptions import ExportError
 from winnow.export.formats import ExportFormat, FileWriter, Row, rows_for
 from winnow.export.tokens import TOKENS_PER_PARAMETER, TokenCounter, compute_optimal_parameters
-from winnow.stages.redact import redact_pii
+from winnow.pii.redact import redact_pii
 from winnow.store.queries import ExampleQuery, StoredExample, iter_examples, record_snapshot
 from winnow.store.store import ExampleStore
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from winnow.gateway.auth import require
-from winnow.gateway.dedup import claim, purge, release
+from winnow.gateway.idempotency import claim, purge, release
 from winnow.gateway.ingest import BodyError, IngestResponse, split_body, validate_items
 from winnow.gateway.keys import ApiKey, KeyStore, Scope
 from winnow.gateway.metrics import EVENTS, REQUEST_SECONDS, REQUESTS

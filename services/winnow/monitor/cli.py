@@ -95,10 +95,10 @@ def report(
 
 def serve_monitor() -> None:
     """Run the monitor until SIGTERM (creates topics first, like the other services)."""
-    from winnow.agents.app import run_worker
+    from winnow.agents.monitor import build
+    from winnow.agents.runtime import run_worker
     from winnow.kafka.admin import ensure_topics
     from winnow.log import configure_logging
-    from winnow.monitor.service import build
 
     settings = get_settings()
     configure_logging(settings)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from winnow.dedup.index import FetchTexts, NearDuplicateIndex
 from winnow.example import Decision, Example
-from winnow.stages.dedup import FetchTexts, NearDuplicateIndex
-from winnow.stages.filters import ExampleFilter, decide
+from winnow.stages.filters.base import ExampleFilter, decide
 
 
 def curate_batch(

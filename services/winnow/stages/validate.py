@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from winnow.events import DeadLetter
 from winnow.example import Example
+from winnow.pii.redact import redact_example
 from winnow.reasons import DeadLetterReason
 from winnow.stages.decode import Coordinates, dead_letter, decode_event
 from winnow.stages.normalise import event_to_examples
-from winnow.stages.redact import redact_example
 
 
 def validate_record(

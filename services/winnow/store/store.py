@@ -30,10 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from winnow.dedup.index import DedupRow, dedup_text_of
 from winnow.events import ChatMessage, DeadLetter
 from winnow.example import Decision, Example, ExampleKind
 from winnow.reasons import DropReason
-from winnow.stages.dedup import DedupRow, dedup_text_of
 from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
 
 # Core tables: typed columns for queries (SQLModel's class attributes look like plain values).

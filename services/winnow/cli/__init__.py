@@ -1,0 +1,1 @@
+"""The command line: `main.py` mounts every command group."""

@@ -1,0 +1,1 @@
+"""Exact and near-duplicate detection: MinHash signatures and the per-tenant LSH index."""

@@ -1,0 +1,1 @@
+"""The event generator and `winnow demo`."""

@@ -1,0 +1,1 @@
+"""Personal data: detection, redaction and the planted-PII measurement corpus."""

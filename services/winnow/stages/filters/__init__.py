@@ -1,0 +1,1 @@
+"""Curation filters: each returns drop reasons for an example; `decide` applies them."""

@@ -1,0 +1,1 @@
+"""Test helpers shipped with the package: fixtures, sample events, model fixtures."""

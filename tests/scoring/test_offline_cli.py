@@ -1,0 +1,112 @@
+"""`winnow score`: offline scoring of a JSONL of source events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from winnow.cli.main import app
+from winnow.events import (
+    ChatFeedback,
+    ChatFeedbackEvent,
+    ChatMessage,
+    Rating,
+    ResolutionStatus,
+    Role,
+    Speaker,
+    SupportTicket,
+    SupportTicketEvent,
+    SyntheticExample,
+    SyntheticExampleEvent,
+    Thumb,
+    Turn,
+)
+from winnow.settings import get_settings
+
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def events_jsonl(path: Path) -> None:
+    """Three valid events (ticket, feedback with a correction, synthetic) and one broken line."""
+    ticket = SupportTicketEvent(
+        id="t-1",
+        source="helpdesk://test",
+        time=NOW,
+        tenant="acme",
+        data=SupportTicket(
+            ticket_id="T1",
+            channel="chat",
+            created_at=NOW,
+            turns=[
+                Turn(speaker=Speaker.CUSTOMER, text="I returned my shoes, where is my refund?"),
+                Turn(
+                    speaker=Speaker.AGENT, text="Your refund was issued today and takes 3-5 days."
+                ),
+            ],
+            status=ResolutionStatus.RESOLVED,
+        ),
+    )
+    feedback = ChatFeedbackEvent(
+        id="f-1",
+        source="chat://test",
+        time=NOW,
+        tenant="acme",
+        data=ChatFeedback(
+            conversation_id="c1",
+            model_id="bot-1",
+            messages=[ChatMessage(role=Role.USER, content="How do I cancel my order?")],
+            response="no idea",
+            rating=Rating(thumb=Thumb.DOWN),
+            correction="Open Orders, choose the order and click Cancel before it ships.",
+        ),
+    )
+    synthetic = SyntheticExampleEvent(
+        id="s-1",
+        source="teacher://test",
+        time=NOW,
+        tenant="acme",
+        data=SyntheticExample(
+            generator_model="teacher-1",
+            method="teacher",
+            prompt="Can I change the delivery address after ordering?",
+            response="Yes, until the parcel ships: edit the address under Orders.",
+        ),
+    )
+    lines = [e.model_dump_json() for e in (ticket, feedback, synthetic)]
+    path.write_text("\n".join([*lines, "{not json"]) + "\n", encoding="utf-8")
+
+
+def test_score_cli_writes_scored_examples(
+    models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each valid event's examples come out scored, the broken line is counted, not fatal."""
+    src, dest = tmp_path / "events.jsonl", tmp_path / "out" / "scored.jsonl"
+    events_jsonl(src)
+    monkeypatch.setattr("winnow.scoring.build.cli._setup", lambda: None)
+    monkeypatch.setenv("WINNOW_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("WINNOW_ORT_PROVIDERS", '["CPUExecutionProvider"]')
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["score", "--input", str(src), "--output", str(dest)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in dest.read_text(encoding="utf-8").splitlines()]
+    # ticket -> 1 SFT; feedback with correction -> preference + SFT; synthetic -> 1 SFT.
+    assert len(rows) == 4
+    assert {r["source"]["event_id"] for r in rows} == {"t-1", "f-1", "s-1"}
+    for row in rows:
+        assert {"reward", "relevance", "domain_confidence"} <= set(row["scores"])
+        assert row["domain"] is not None
+        assert row["model_versions"]["embedder"].startswith("minilm-l6-v2:")
+    ticket = next(r for r in rows if r["source"]["event_id"] == "t-1")
+    assert ticket["domain"] == "refund"
+    pref = next(r for r in rows if r["kind"] == "preference")
+    assert pref["scores"]["reward_margin"] == pytest.approx(
+        pref["scores"]["reward"] - pref["scores"]["reward_rejected"]
+    )
+    assert "invalid_json" in result.output

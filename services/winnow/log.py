@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
-from winnow.pii.redact import redact_log_event
+from winnow.pii.redact import redact_pii
 from winnow.settings import Settings
 
 
@@ -54,3 +56,13 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     # Library chatter (faust, aiokafka) at warning unless we debug.
     root.setLevel(level if level <= logging.DEBUG else logging.WARNING)
+
+
+def redact_log_event(
+    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: redact PII in every string value of a log event before rendering."""
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = redact_pii(value).text
+    return event_dict

@@ -127,6 +127,11 @@ class Settings(BaseSettings):
         description="Folder of the quality models: `embedder/` (built by `winnow models build`) "
         "and `heads/` (committed router and reward heads).",
     )
+    datasets_dir: Path | None = Field(
+        None,
+        description="Folder holding the public datasets used by training and benchmark commands "
+        "(`../shared/data` in this workspace); commands also take `--data-root`.",
+    )
     ort_providers: list[str] = Field(
         default_factory=lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"],
         description="ONNX Runtime execution providers, best first (JSON list). CUDA runs the fp16 "
@@ -284,7 +289,7 @@ class Settings(BaseSettings):
         le=1,
         description="Jaccard similarity of normalised 5-character shingles from which an example "
         "is a near duplicate of a stored one (LSH finds candidates, the exact Jaccard decides; "
-        "measured by `bench/dedup.py`).",
+        "measured by `python -m winnow.bench.dedup_table`).",
     )
     curate_extra_filters: list[str] = Field(
         default_factory=list,

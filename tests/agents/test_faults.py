@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tests.integration.fault_filters import POISON_MARKER, MarkerFilter, PoisonError
 from tests.integration.helpers import count_rows, fresh_store
 
+from winnow.agents.config import filter_config
 from winnow.agents.curator import is_store_error, write_isolating
 from winnow.agents.runtime import WinnowApp, build_app, example_dead_letter
 from winnow.dedup.index import NearDuplicateIndex
@@ -25,7 +26,9 @@ from winnow.reasons import DeadLetterReason, DropReason
 from winnow.settings import Settings
 from winnow.stages.curate import curate_batch, curate_isolating
 from winnow.stages.decode import Coordinates
-from winnow.stages.filters.base import EmptyAnswerFilter, decide, default_filters, load_filters
+from winnow.stages.filters.base import decide, load_filters
+from winnow.stages.filters.basic import EmptyAnswerFilter
+from winnow.stages.filters.defaults import default_filters
 from winnow.stages.heuristics import score_heuristics
 from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
@@ -50,7 +53,7 @@ class TestCurateIsolating:
     def test_poison_example_fails_alone_and_the_rest_decide_as_without_it(self) -> None:
         examples = [_example(ANSWERS[0]), _example(f"{ANSWERS[1]} {POISON_MARKER}")]
         examples.append(_example(ANSWERS[2]))
-        filters = [*default_filters(Settings()), MarkerFilter()]
+        filters = [*default_filters(filter_config(Settings())), MarkerFilter()]
         decided, sigs, failed = curate_isolating(
             examples, filters, NearDuplicateIndex(), reraise=is_store_error
         )
@@ -89,13 +92,13 @@ class TestLoadFilters:
     def test_class_instance_and_factory_paths(self) -> None:
         found = load_filters(
             [
-                "winnow.stages.filters.base:EmptyAnswerFilter",
+                "winnow.stages.filters.basic:EmptyAnswerFilter",
                 "tests.integration.fault_filters:MarkerFilter",
             ]
         )
         assert [type(f) for f in found] == [EmptyAnswerFilter, MarkerFilter]
         settings = Settings(curate_extra_filters=["tests.integration.fault_filters:MarkerFilter"])
-        assert isinstance(default_filters(settings)[-1], MarkerFilter)
+        assert isinstance(default_filters(filter_config(settings))[-1], MarkerFilter)
 
     @pytest.mark.parametrize(
         "path",
@@ -121,7 +124,7 @@ def pg_store(postgres_url: str) -> Iterator[ExampleStore]:
 
 def test_a_row_the_database_refuses_is_isolated(pg_store: ExampleStore) -> None:
     """PostgreSQL refuses NUL in text (DataError): that example alone comes back, not stored."""
-    filters = default_filters(Settings())
+    filters = default_filters(filter_config(Settings()))
     good = [decide(_example(a, i), filters) for i, a in enumerate(ANSWERS[:2])]
     bad = decide(_example(ANSWERS[2], 2), filters).model_copy(update={"category": "a\x00b"})
     outcome, refused = write_isolating(pg_store, [good[0], bad, good[1]], {})
@@ -136,7 +139,7 @@ class TestRedeliveryKeepsOneOutcome:
     """A redelivered example keeps its event's first outcome (re-scored copies can differ)."""
 
     def test_two_copies_of_one_event_in_one_batch(self, pg_store: ExampleStore) -> None:
-        ex = decide(_example(ANSWERS[0]), default_filters(Settings()))
+        ex = decide(_example(ANSWERS[0]), default_filters(filter_config(Settings())))
         outcome = pg_store.write_decisions([ex, ex.model_copy()])
         assert [e.id for e in outcome.accepted] == [ex.id, ex.id] and outcome.rejected == []
         assert count_rows(pg_store, RejectionRow) == 0
@@ -144,13 +147,13 @@ class TestRedeliveryKeepsOneOutcome:
     def test_a_redelivery_decided_otherwise_keeps_the_stored_outcome(
         self, pg_store: ExampleStore
     ) -> None:
-        accepted = decide(_example(ANSWERS[0]), default_filters(Settings()))
+        accepted = decide(_example(ANSWERS[0]), default_filters(filter_config(Settings())))
         low = Decision(status="rejected", reasons=[DropReason.LOW_REWARD])
         pg_store.write_decisions([accepted])
         again = pg_store.write_decisions([accepted.model_copy(update={"decision": low})])
         assert [e.id for e in again.accepted] == [accepted.id] and again.rejected == []
 
-        rejected = decide(_example(ANSWERS[1], 1), default_filters(Settings()))
+        rejected = decide(_example(ANSWERS[1], 1), default_filters(filter_config(Settings())))
         pg_store.write_decisions([rejected.model_copy(update={"decision": low})])
         later = pg_store.write_decisions([rejected])
         assert later.accepted == []

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import SQLModel
 
 from winnow.bench.corpus import BITEXT, make_example
-from winnow.bench.dedup import measure_dedup
+from winnow.bench.dedup_quality import measure_dedup
 from winnow.dedup.index import (
     DedupRow,
     NearDuplicateIndex,

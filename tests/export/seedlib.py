@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from winnow.events import ChatMessage, Role
-from winnow.example import Decision, Example, ExampleKind, SourceRef, example_id
+from winnow.example import Decision, Example, ExampleKind
 from winnow.store import ExampleStore
+from winnow.testing import examples as example_factory
 
 
 def make_example(
@@ -25,26 +24,15 @@ def make_example(
     system: str | None = None,
 ) -> Example:
     """An accepted example; preferences take ``answer`` as chosen and need ``rejected``."""
-    messages = [ChatMessage(role=Role.SYSTEM, content=system)] if system else []
-    messages.append(ChatMessage(role=Role.USER, content=question))
-    chosen = None
-    if kind is ExampleKind.PREFERENCE:
-        chosen = answer
-    else:
-        messages.append(ChatMessage(role=Role.ASSISTANT, content=answer))
     scores = {"relevance": 0.5} | ({"reward": reward} if reward is not None else {})
-    return Example(
-        id=example_id(
-            tenant=tenant, kind=kind, messages=messages, chosen=chosen, rejected=rejected
-        ),
+    return example_factory.make_example(
+        question,
+        answer,
+        rejected=rejected,
         kind=kind,
         tenant=tenant,
+        system=system,
         domain=domain,
-        messages=messages,
-        chosen=chosen,
-        rejected=rejected,
-        provenance="human_agent",
-        source=SourceRef(event_id=str(uuid.uuid4()), event_type="winnow.support_ticket.v1"),
         scores=scores,
         model_versions={"reward": "reward-v1", "router": "router-v1"},
         decision=Decision(status="accepted"),

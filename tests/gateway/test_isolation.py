@@ -11,29 +11,21 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from winnow.events import ChatMessage, Role
-from winnow.example import Decision, Example, ExampleKind, SourceRef, example_id
+from winnow.example import Decision, Example
 from winnow.export.exporter import export_snapshot
 from winnow.export.formats import ExportFormat
 from winnow.export.tokens import CharTokenCounter
 from winnow.store.queries import ExampleQuery, count_examples, domain_counts, iter_examples
 from winnow.store.store import ExampleStore
+from winnow.testing.examples import make_example
 
 
 def _example(tenant: str, question: str, answer: str, domain: str = "billing") -> Example:
-    messages = [
-        ChatMessage(role=Role.USER, content=question),
-        ChatMessage(role=Role.ASSISTANT, content=answer),
-    ]
-    kind = ExampleKind.SFT
-    return Example(
-        id=example_id(tenant=tenant, kind=kind, messages=messages, chosen=None, rejected=None),
-        kind=kind,
+    return make_example(
+        question,
+        answer,
         tenant=tenant,
         domain=domain,
-        messages=messages,
-        provenance="human_agent",
-        source=SourceRef(event_id=str(uuid.uuid4()), event_type="winnow.support_ticket.v1"),
         scores={"reward": 0.9, "relevance": 0.5},
         model_versions={},
         decision=Decision(status="accepted"),

@@ -13,13 +13,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from winnow.events import ChatMessage, DeadLetter, Role
-from winnow.example import Decision, Example, ExampleKind, SourceRef, example_id
+from winnow.events import DeadLetter
+from winnow.example import Decision, Example, ExampleKind, SourceRef
 from winnow.monitor.expectations import FailedExpectation, SuiteResult
 from winnow.monitor.rules import AlertTransition, Severity
 from winnow.monitor.store import MonitorStore
 from winnow.reasons import DeadLetterReason, DropReason
 from winnow.store import ExampleStore
+from winnow.testing import examples as example_factory
 
 DOMAINS = ("billing", "shipping", "account")
 REJECT_REASONS = (DropReason.TOO_SHORT, DropReason.LOW_REWARD, DropReason.NEAR_DUPLICATE)
@@ -64,34 +65,22 @@ def make_example(
     salt: str = "",
 ) -> Example:
     """A decided, scored example with unique content (``i`` and ``salt`` pick the content)."""
-    messages = [
-        ChatMessage(role=Role.USER, content=f"Question {salt}{i}: where is my parcel?"),
-    ]
-    chosen = rejected = None
-    if kind is ExampleKind.PREFERENCE:
-        chosen, rejected = f"It arrives on Friday ({salt}{i}).", "No idea."
-    else:
-        messages.append(
-            ChatMessage(role=Role.ASSISTANT, content=f"Rerouted, arrives Friday ({salt}{i}).")
-        )
-    return Example(
-        id=example_id(
-            tenant=tenant, kind=kind, messages=messages, chosen=chosen, rejected=rejected
-        ),
+    preference = kind is ExampleKind.PREFERENCE
+    return example_factory.make_example(
+        f"Question {salt}{i}: where is my parcel?",
+        f"It arrives on Friday ({salt}{i})."
+        if preference
+        else f"Rerouted, arrives Friday ({salt}{i}).",
+        rejected="No idea." if preference else None,
         kind=kind,
         tenant=tenant,
         domain=domain,
-        messages=messages,
-        chosen=chosen,
-        rejected=rejected,
-        provenance="human_agent",
         source=SourceRef(event_id=f"ev-{salt}{i}", event_type="winnow.support_ticket.v1"),
         language="en",
         scores={"reward": reward, "relevance": relevance, "domain_confidence": 0.9},
         decision=Decision(
             status="rejected" if reasons else "accepted", reasons=list(reasons or [])
         ),
-        event_time=datetime.now(UTC),
     )
 
 

@@ -39,7 +39,7 @@ class TestCuratedSuite:
         (result,) = runner.validate(rows())
         assert list(tmp_path.iterdir()) == []
         assert result.success and result.evaluated >= 10 and result.failed == []
-        assert result.rows == 200 and result.duration_s < 5
+        assert result.rows == 200
 
     def test_renamed_field(self, runner: SuiteRunner) -> None:
         """A field renamed upstream (tenant -> tenant_id) fails its existence and not-null."""

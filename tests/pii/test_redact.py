@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from winnow.events import ChatMessage, Role
 from winnow.example import Example, ExampleKind, SourceRef, example_id
+from winnow.log import redact_log_event
 from winnow.pii.checks import card_valid, iban_valid, looks_random, luhn_valid, ssn_valid
 from winnow.pii.corpus import measure_redaction
 from winnow.pii.redact import (
@@ -19,9 +20,9 @@ from winnow.pii.redact import (
     PiiType,
     find_pii,
     redact_example,
-    redact_log_event,
     redact_pii,
 )
+from winnow.testing.examples import make_example
 
 _FRAGMENTS = (
     "jane@example.com",
@@ -344,24 +345,12 @@ class TestRegressions:
 
 
 def _example(answer: str, *, kind: ExampleKind = ExampleKind.SFT) -> Example:
-    messages = [
-        ChatMessage(role=Role.USER, content="I'm jane.doe@example.com, call +44 20 7946 0958"),
-        ChatMessage(role=Role.ASSISTANT, content=answer),
-    ]
-    chosen = rejected = None
-    if kind is ExampleKind.PREFERENCE:
-        messages = messages[:1]
-        chosen, rejected = answer, f"{answer} Your card 4111 1111 1111 1111 is fine."
-    return Example(
-        id=example_id(
-            tenant="acme", kind=kind, messages=messages, chosen=chosen, rejected=rejected
-        ),
-        kind=kind,
+    preference = kind is ExampleKind.PREFERENCE
+    return make_example(
+        "I'm jane.doe@example.com, call +44 20 7946 0958",
+        answer,
+        rejected=f"{answer} Your card 4111 1111 1111 1111 is fine." if preference else None,
         tenant="acme",
-        messages=messages,
-        chosen=chosen,
-        rejected=rejected,
-        provenance="human_agent",
         source=SourceRef(event_id="e1", event_type="winnow.support_ticket.v1"),
         event_time=datetime(2024, 5, 1, tzinfo=UTC),
     )

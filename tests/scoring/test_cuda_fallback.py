@@ -9,7 +9,7 @@ import pytest
 
 from winnow.scoring import QualityScorer, embedder, runtime
 from winnow.settings import Settings
-from winnow.testing.models import make_example
+from winnow.testing.examples import make_example
 
 
 class RecordingLog:

@@ -86,7 +86,7 @@ def test_score_cli_writes_scored_examples(
     """Each valid event's examples come out scored, the broken line is counted, not fatal."""
     src, dest = tmp_path / "events.jsonl", tmp_path / "out" / "scored.jsonl"
     events_jsonl(src)
-    monkeypatch.setattr("winnow.scoring.build.cli._setup", lambda: None)
+    monkeypatch.setattr("winnow.scoring.cli._setup", lambda: None)
     monkeypatch.setenv("WINNOW_MODELS_DIR", str(models_dir))
     monkeypatch.setenv("WINNOW_ORT_PROVIDERS", '["CPUExecutionProvider"]')
     get_settings.cache_clear()

@@ -13,7 +13,7 @@ from winnow.events import Role
 from winnow.example import Example
 from winnow.scoring import TRUNCATED_FLAG, ModelsNotBuiltError, QualityScorer
 from winnow.settings import Settings
-from winnow.testing.models import make_example
+from winnow.testing.examples import make_example
 
 LLM_CSV = "bitext-customer-support-llm/Bitext_Sample_Customer_Support_Training_Dataset.shared.csv"
 

@@ -7,13 +7,15 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select, text
 
+from winnow.agents.config import filter_config
 from winnow.demo.generator import EventGenerator
 from winnow.events import SOURCE_EVENT_ADAPTER, DeadLetter
 from winnow.example import Example
 from winnow.reasons import DropReason
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates, decode_event
-from winnow.stages.filters.base import decide, default_filters
+from winnow.stages.filters.base import decide
+from winnow.stages.filters.defaults import default_filters
 from winnow.stages.heuristics import score_heuristics
 from winnow.stages.normalise import event_to_examples
 from winnow.stages.validate import validate_record
@@ -41,7 +43,7 @@ def store(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[ExampleSt
 
 def _decided(doc: dict, offset: int = 0) -> list[Example]:  # type: ignore[type-arg]
     event = SOURCE_EVENT_ADAPTER.validate_python(doc)
-    filters = default_filters(Settings())
+    filters = default_filters(filter_config(Settings()))
     return [
         decide(score_heuristics(e), filters)
         for e in event_to_examples(event, Coordinates("t", 0, offset))
@@ -122,7 +124,7 @@ class TestTally:
         records = list(
             EventGenerator(seed=5, bad_fraction=0.15, duplicate_fraction=0.1).records(400)
         )
-        filters = default_filters(Settings())
+        filters = default_filters(filter_config(Settings()))
         decided: list[Example] = []
         letters: list[DeadLetter] = []
         for i, r in enumerate(records):
@@ -163,7 +165,7 @@ class TestDedupAgainstTheStore:
         from winnow.dedup.index import NearDuplicateIndex
         from winnow.stages.curate import curate_batch
 
-        filters = default_filters(Settings())
+        filters = default_filters(filter_config(Settings()))
         answer = (
             "I've refunded the second charge on your Pro plan; the money will be back on your "
             "card within five business days, and you'll get a confirmation email today."

@@ -9,7 +9,8 @@ example is dead-lettered (``processing_error``) and the rest of the batch goes o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final, TypeVar
 
@@ -17,12 +18,15 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 
+from winnow.agents.config import filter_config
 from winnow.agents.runtime import (
     Stopwatch,
     WinnowApp,
     build_app,
     example_dead_letter,
+    id_keyed,
     parse_examples,
+    run_batches,
     send_all,
 )
 from winnow.dedup.index import NearDuplicateIndex
@@ -30,11 +34,9 @@ from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.export.retrain import RetrainTrigger
 from winnow.metrics import (
-    BATCH_SIZE,
     CURATED,
     DEAD_LETTERS,
     DEDUP_CANDIDATES_CAPPED,
-    PROCESSING_SECONDS,
     REJECTED,
     STORE_ERRORS,
     STORE_WRITE_SECONDS,
@@ -43,7 +45,9 @@ from winnow.reasons import DeadLetterReason
 from winnow.settings import Settings
 from winnow.stages.curate import curate_isolating
 from winnow.stages.decode import Coordinates, dead_letter
-from winnow.stages.filters.base import default_filters
+from winnow.stages.filters.base import ExampleFilter
+from winnow.stages.filters.defaults import default_filters
+from winnow.stages.isolate import run_isolating
 from winnow.store import ExampleStore
 from winnow.store.store import WriteOutcome
 from winnow.topics import TopicLayout
@@ -108,6 +112,13 @@ async def with_store_retry(
         return result
 
 
+def _merge_outcomes(parts: list[WriteOutcome]) -> WriteOutcome:
+    return WriteOutcome(
+        accepted=[e for part in parts for e in part.accepted],
+        rejected=[e for part in parts for e in part.rejected],
+    )
+
+
 def write_isolating(
     store: ExampleStore, decided: list[Example], signatures: dict[str, bytes]
 ) -> tuple[WriteOutcome, list[tuple[Example, Exception]]]:
@@ -116,27 +127,18 @@ def write_isolating(
     In order, so the first copy of a content hash still owns it. Examples whose row is refused
     on its own come back apart; store errors propagate (the caller retries the batch).
     """
-    try:
-        return store.write_decisions(decided, signatures), []
-    except Exception as exc:
-        if is_store_error(exc):
-            raise
+
+    def write(examples: Sequence[Example]) -> WriteOutcome:
+        # Whole batch: every signature (all are of decided examples); one example: its own.
+        sigs = {e.id: signatures[e.id] for e in examples if e.id in signatures}
+        return store.write_decisions(examples, sigs)
+
+    def refused(exc: Exception) -> None:
         log.warning("batch_write_refused", error=type(exc).__name__, examples=len(decided))
-    accepted: list[Example] = []
-    rejected: list[Example] = []
-    failed: list[tuple[Example, Exception]] = []
-    for example in decided:
-        sig = {example.id: signatures[example.id]} if example.id in signatures else {}
-        try:
-            outcome = store.write_decisions([example], sig)
-        except Exception as exc:
-            if is_store_error(exc):
-                raise
-            failed.append((example, exc))
-            continue
-        accepted += outcome.accepted
-        rejected += outcome.rejected
-    return WriteOutcome(accepted=accepted, rejected=rejected), failed
+
+    return run_isolating(
+        decided, write, _merge_outcomes, transient=is_store_error, on_batch_failure=refused
+    )
 
 
 def record_isolating(store: ExampleStore, letters: list[DeadLetter]) -> None:
@@ -144,26 +146,51 @@ def record_isolating(store: ExampleStore, letters: list[DeadLetter]) -> None:
 
     It stays in the DLQ topic, the only copy: nowhere further to send it.
     """
-    try:
-        store.record_dead_letters(letters)
-        return
-    except Exception as exc:
-        if is_store_error(exc):
-            raise
-    for letter in letters:
-        try:
-            store.record_dead_letters([letter])
-        except Exception as exc:
-            if is_store_error(exc):
-                raise
-            log.error(
-                "dead_letter_unrecordable",
-                dead_letter_id=letter.id,
-                topic=letter.topic,
-                partition=letter.partition,
-                offset=letter.offset,
-                error=type(exc).__name__,
-            )
+    _, unrecordable = run_isolating(
+        letters, store.record_dead_letters, lambda _: None, transient=is_store_error
+    )
+    for letter, exc in unrecordable:
+        log.error(
+            "dead_letter_unrecordable",
+            dead_letter_id=letter.id,
+            topic=letter.topic,
+            partition=letter.partition,
+            offset=letter.offset,
+            error=type(exc).__name__,
+        )
+
+
+@dataclass
+class Curator:
+    """What the curator's agents and timers share: the store, filters and duplicate index."""
+
+    app: WinnowApp
+    settings: Settings
+    store: ExampleStore
+    filters: list[ExampleFilter]
+    index: NearDuplicateIndex
+    curated: Any
+    rejected: Any
+    dlq: Any
+    index_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Batches and index rebuilds never overlap: a rebuild replaces the index wholesale."""
+    index_stale: bool = True
+    """Set at start and by every rebalance; the next batch rebuilds before it is curated. Not in
+    the rebalance callback itself: faust waits for it, and a store outage would stall the group."""
+    capped_seen: int = 0
+    """``index.capped_checks`` already counted in the metric."""
+
+    async def retry(self, operation: str, fn: Callable[[], T]) -> T:
+        """``fn`` in a thread, retried through store outages (:func:`with_store_retry`)."""
+        return await with_store_retry(self.app, operation, fn, self.settings.store_retry_max_s)
+
+
+def _raw_topic(app: WinnowApp, name: str, *, consume: bool = False) -> Any:
+    if consume:
+        return app.topic(
+            name, value_type=bytes, value_serializer="raw", key_type=bytes, key_serializer="raw"
+        )
+    return app.topic(name, key_serializer="raw", value_serializer="raw")
 
 
 def build(settings: Settings) -> WinnowApp:
@@ -171,52 +198,37 @@ def build(settings: Settings) -> WinnowApp:
     app = build_app(SERVICE, settings)
     app.set_ready("store", False)
     layout = TopicLayout.from_settings(settings)
-    scored = app.topic(
-        layout.scored,
-        value_type=bytes,
-        value_serializer="raw",
-        key_type=bytes,
-        key_serializer="raw",
+    curator = Curator(
+        app=app,
+        settings=settings,
+        store=ExampleStore(settings.database_url),
+        filters=default_filters(filter_config(settings)),
+        index=NearDuplicateIndex(settings.dedup_near_threshold),
+        curated=_raw_topic(app, layout.curated),
+        rejected=_raw_topic(app, layout.rejected),
+        dlq=_raw_topic(app, layout.dlq),
     )
-    dlq_in = app.topic(
-        layout.dlq, value_type=bytes, value_serializer="raw", key_type=bytes, key_serializer="raw"
-    )
-    curated = app.topic(layout.curated, key_serializer="raw", value_serializer="raw")
-    rejected = app.topic(layout.rejected, key_serializer="raw", value_serializer="raw")
-    dlq_out = app.topic(layout.dlq, key_serializer="raw", value_serializer="raw")
-    retrain = app.topic(layout.retrain, key_serializer="raw", value_serializer="raw")
-    filters = default_filters(settings)
-    store = ExampleStore(settings.database_url)
-    backoff = settings.store_retry_max_s
-    index = NearDuplicateIndex(settings.dedup_near_threshold)
-    # Batches and index rebuilds never overlap: a rebuild replaces the index wholesale.
-    index_lock = asyncio.Lock()
-    # Set at start and by every rebalance; the next batch rebuilds before it is curated. Not in
-    # the rebalance callback itself: faust waits for it, and a store outage would stall the group.
-    stale_index = [True]
-    capped_seen = [0]  # index.capped_checks already counted in the metric
+    _wire_store_ping(curator)
+    _wire_retrain(curator, _raw_topic(app, layout.retrain))
+    _wire_rebalance(curator)
+    _wire_curate(curator, _raw_topic(app, layout.scored, consume=True))
+    _wire_dead_letters(curator, _raw_topic(app, layout.dlq, consume=True))
+    return app
 
-    async def rebuild_index_if_stale() -> None:
-        if not stale_index[0]:
-            return
-        stale_index[0] = False
-        n = await with_store_retry(
-            app,
-            "rebuild_dedup_index",
-            lambda: index.rebuild(store.iter_dedup_signatures()),
-            backoff,
-        )
-        log.info("dedup_index_rebuilt", examples=n, bytes=index.nbytes())
 
+def _wire_store_ping(curator: Curator) -> None:
     # A timer, not once at start: /readyz must show an outage even while no batch is written.
-    @app.timer(interval=settings.store_ping_interval_s)  # type: ignore[untyped-decorator]
+    @curator.app.timer(interval=curator.settings.store_ping_interval_s)  # type: ignore[untyped-decorator]
     async def _check_store() -> None:
-        await with_store_retry(app, "ping", store.ping, backoff)
+        await curator.retry("ping", curator.store.ping)
 
-    trigger = RetrainTrigger(store, settings)
+
+def _wire_retrain(curator: Curator, retrain: Any) -> None:
+    trigger = RetrainTrigger(curator.store, curator.settings)
+    interval = curator.settings.retrain_check_interval_s
 
     # On the group leader only: one replica decides, so each snapshot is announced once.
-    @app.timer(interval=settings.retrain_check_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
+    @curator.app.timer(interval=interval, on_leader=True)  # type: ignore[untyped-decorator]
     async def check_retrain() -> None:
         try:
             events = await asyncio.to_thread(trigger.check)
@@ -232,119 +244,140 @@ def build(settings: Settings) -> WinnowApp:
         for e in events:
             log.info("retrain_triggered", tenant=e.tenant, domain=e.domain, snapshot=e.snapshot_id)
 
-    @app.on_rebalance_complete.connect
+
+def _wire_rebalance(curator: Curator) -> None:
+    @curator.app.on_rebalance_complete.connect
     async def _on_rebalance(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
         # Another replica may have stored examples for the partitions this one now owns.
-        stale_index[0] = True
+        curator.index_stale = True
 
-    @app.agent(scored)
+
+def _wire_curate(curator: Curator, scored: Any) -> None:
+    @curator.app.agent(scored)
     async def curate(stream: Any) -> None:
-        async for events in stream.take_events(settings.batch_max, within=settings.batch_wait_s):
-            async with app.batch():
-                await curate_events(events)
+        await run_batches(curator.app, stream, curator.settings, partial(curate_events, curator))
 
-    async def curate_events(events: list[Any]) -> None:
-        watch = Stopwatch()
-        bad: list[tuple[bytes, bytes]] = []
 
-        def poison(example: Example, exc: Exception, step: str) -> None:
-            letter = example_dead_letter(example, f"{type(exc).__name__}: {exc}", stage=SERVICE)
-            DEAD_LETTERS.labels(SERVICE, letter.reason.value).inc()
-            log.warning(
-                "poison_example",
-                step=step,
-                error=type(exc).__name__,
-                example_id=example.id,
-                event_id=example.source.event_id,
-            )
-            bad.append((letter.id.encode(), letter.model_dump_json().encode()))
-
-        parsed, letters = parse_examples(events, SERVICE)
-        bad += [(d.id.encode(), d.model_dump_json().encode()) for d in letters]
-        # The lock spans decide + write: a rebuild in between would miss this batch.
-        async with index_lock:
-            await rebuild_index_if_stale()
-            # In a thread (language detection and MinHash cost milliseconds per example) and
-            # retried like a write: near-duplicate checks read candidates from the store.
-            decided, signatures, failed = await with_store_retry(
-                app,
-                "curate_batch",
-                partial(
-                    curate_isolating,
-                    parsed,
-                    filters,
-                    index,
-                    store.dedup_texts,
-                    reraise=is_store_error,
-                ),
-                backoff,
-            )
-            for example, error in failed:
-                poison(example, error, "curate")
-            outcome, refused = await with_store_retry(
-                app,
-                "write_decisions",
-                partial(write_isolating, store, decided, signatures),
-                backoff,
-            )
-            for example, error in refused:
-                poison(example, error, "write")
-            index.forget_recent()
-            DEDUP_CANDIDATES_CAPPED.inc(index.capped_checks - capped_seen[0])
-            capped_seen[0] = index.capped_checks
-            if refused:
-                # They were indexed as accepted but are not stored: rebuild from the store.
-                stale_index[0] = True
-        for ex in outcome.accepted:
-            CURATED.labels(ex.kind.value, ex.domain or "none").inc()
-        for ex in outcome.rejected:
-            for reason in ex.decision.reasons if ex.decision else []:
-                REJECTED.labels(reason.value).inc()
-            log.info(
-                "rejected",
-                example_id=ex.id,
-                event_id=ex.source.event_id,
-                reasons=[r.value for r in ex.decision.reasons] if ex.decision else [],
-            )
-        await send_all(
-            curated,
-            [(e.id.encode(), e.model_dump_json().encode()) for e in outcome.accepted],
-            service=SERVICE,
-        )
-        await send_all(
-            rejected,
-            [(e.id.encode(), e.model_dump_json().encode()) for e in outcome.rejected],
-            service=SERVICE,
-        )
-        await send_all(dlq_out, bad, service=SERVICE)
-        BATCH_SIZE.labels(SERVICE).observe(len(events))
-        PROCESSING_SECONDS.labels(SERVICE).observe(watch.elapsed)
-
-    @app.agent(dlq_in)
+def _wire_dead_letters(curator: Curator, dlq_in: Any) -> None:
+    @curator.app.agent(dlq_in)
     async def record_dead_letters(stream: Any) -> None:
-        async for events in stream.take_events(settings.batch_max, within=settings.batch_wait_s):
-            async with app.batch():
-                letters: list[DeadLetter] = []
-                for event in events:
-                    try:
-                        letters.append(DeadLetter.model_validate_json(event.value))
-                    except ValidationError:
-                        # Not ours (someone else wrote to the DLQ): keep it as a dead letter.
-                        msg = event.message
-                        letters.append(
-                            dead_letter(
-                                bytes(event.value or b""),
-                                Coordinates(msg.topic, msg.partition, msg.offset),
-                                DeadLetterReason.PROCESSING_ERROR,
-                                "unreadable DLQ record",
-                                stage=SERVICE,
-                            )
-                        )
-                await with_store_retry(
-                    app,
-                    "record_dead_letters",
-                    partial(record_isolating, store, letters),
-                    backoff,
-                )
+        await run_batches(
+            curator.app,
+            stream,
+            curator.settings,
+            partial(record_dead_letter_events, curator),
+            timed=False,
+        )
 
-    return app
+
+async def rebuild_index_if_stale(curator: Curator) -> None:
+    """Rebuild the duplicate index from the store when a start or rebalance made it stale."""
+    if not curator.index_stale:
+        return
+    curator.index_stale = False
+    index, store = curator.index, curator.store
+    n = await curator.retry(
+        "rebuild_dedup_index", lambda: index.rebuild(store.iter_dedup_signatures())
+    )
+    log.info("dedup_index_rebuilt", examples=n, bytes=index.nbytes())
+
+
+def poison_record(example: Example, exc: Exception, step: str) -> DeadLetter:
+    """The dead letter of an example that failed alone in ``step``; counted and logged."""
+    letter = example_dead_letter(example, f"{type(exc).__name__}: {exc}", stage=SERVICE)
+    DEAD_LETTERS.labels(SERVICE, letter.reason.value).inc()
+    log.warning(
+        "poison_example",
+        step=step,
+        error=type(exc).__name__,
+        example_id=example.id,
+        event_id=example.source.event_id,
+    )
+    return letter
+
+
+async def curate_events(curator: Curator, events: list[Any]) -> None:
+    """One batch of scored examples: decide, store, then produce to curated/rejected/DLQ."""
+    parsed, letters = parse_examples(events, SERVICE)
+    # The lock spans decide + write: a rebuild in between would miss this batch.
+    async with curator.index_lock:
+        await rebuild_index_if_stale(curator)
+        outcome = await decide_and_write(curator, parsed, letters)
+    count_outcome(outcome)
+    await send_all(curator.curated, id_keyed(outcome.accepted), service=SERVICE)
+    await send_all(curator.rejected, id_keyed(outcome.rejected), service=SERVICE)
+    await send_all(curator.dlq, id_keyed(letters), service=SERVICE)
+
+
+async def decide_and_write(
+    curator: Curator, parsed: list[Example], letters: list[DeadLetter]
+) -> WriteOutcome:
+    """Curate and store a batch (under the index lock); poison examples go to ``letters``."""
+    index, store = curator.index, curator.store
+    # In a thread (language detection and MinHash cost milliseconds per example) and retried
+    # like a write: near-duplicate checks read candidates from the store.
+    decided, signatures, failed = await curator.retry(
+        "curate_batch",
+        partial(
+            curate_isolating,
+            parsed,
+            curator.filters,
+            index,
+            store.dedup_texts,
+            reraise=is_store_error,
+        ),
+    )
+    letters.extend(poison_record(example, error, "curate") for example, error in failed)
+    outcome, refused = await curator.retry(
+        "write_decisions", partial(write_isolating, store, decided, signatures)
+    )
+    letters.extend(poison_record(example, error, "write") for example, error in refused)
+    index.forget_recent()
+    DEDUP_CANDIDATES_CAPPED.inc(index.capped_checks - curator.capped_seen)
+    curator.capped_seen = index.capped_checks
+    if refused:
+        # They were indexed as accepted but are not stored: rebuild from the store.
+        curator.index_stale = True
+    return outcome
+
+
+def count_outcome(outcome: WriteOutcome) -> None:
+    """Metrics for a stored batch, and a log line (ids and reasons, no text) per rejection."""
+    for ex in outcome.accepted:
+        CURATED.labels(ex.kind.value, ex.domain or "none").inc()
+    for ex in outcome.rejected:
+        for reason in ex.decision.reasons if ex.decision else []:
+            REJECTED.labels(reason.value).inc()
+        log.info(
+            "rejected",
+            example_id=ex.id,
+            event_id=ex.source.event_id,
+            reasons=[r.value for r in ex.decision.reasons] if ex.decision else [],
+        )
+
+
+def read_dead_letters(events: list[Any]) -> list[DeadLetter]:
+    """The DLQ batch's dead letters; a record that is not one is kept as a new dead letter."""
+    letters: list[DeadLetter] = []
+    for event in events:
+        try:
+            letters.append(DeadLetter.model_validate_json(event.value))
+        except ValidationError:
+            # Not ours (someone else wrote to the DLQ): keep it as a dead letter.
+            msg = event.message
+            letters.append(
+                dead_letter(
+                    bytes(event.value or b""),
+                    Coordinates(msg.topic, msg.partition, msg.offset),
+                    DeadLetterReason.PROCESSING_ERROR,
+                    "unreadable DLQ record",
+                    stage=SERVICE,
+                )
+            )
+    return letters
+
+
+async def record_dead_letter_events(curator: Curator, events: list[Any]) -> None:
+    """One DLQ batch: record every dead letter in the store (retried through outages)."""
+    letters = read_dead_letters(events)
+    await curator.retry("record_dead_letters", partial(record_isolating, curator.store, letters))

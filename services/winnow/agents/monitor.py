@@ -12,6 +12,7 @@ Besides ``/alerts`` and ``/windows`` (JSON), it serves the data-quality dashboar
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -34,11 +35,48 @@ SERVICE: Final = "monitor"
 log = structlog.get_logger(SERVICE)
 
 
+@dataclass
+class MonitorState:
+    """What the monitor's agent, window timer and pages share."""
+
+    app: WinnowApp
+    settings: Settings
+    monitor: Monitor
+    store: MonitorStore
+    window: WindowStats
+    """The open window; replaced by a fresh one when it closes."""
+    firing: list[AlertTransition] = field(default_factory=list)
+    """Replaced after each window on the event loop, so the dashboard never reads the engine
+    while a window's evaluation (in a worker thread) changes it."""
+
+
 def build(settings: Settings) -> WinnowApp:
     """The monitor's faust app."""
     app = build_app(SERVICE, settings)
     app.set_ready("suites", False)
     layout = TopicLayout.from_settings(settings)
+    state = MonitorState(
+        app=app,
+        settings=settings,
+        monitor=Monitor.from_settings(settings),
+        store=MonitorStore(settings.database_url),
+        window=WindowStats(max_rows=settings.monitor_ge_max_rows),
+    )
+
+    @app.task  # type: ignore[untyped-decorator]  # faust types app.task loosely
+    async def _warm_up() -> None:
+        seconds = await asyncio.to_thread(warm_up)
+        log.info("expectations_ready", import_s=round(seconds, 2))
+        app.set_ready("suites", True)
+
+    _wire_observe(state, layout)
+    _wire_window(state, app.topic(layout.alerts, key_serializer="raw", value_serializer="raw"))
+    _wire_pages(state)
+    return app
+
+
+def _wire_observe(state: MonitorState, layout: TopicLayout) -> None:
+    app, settings = state.app, state.settings
     outcomes: dict[str, Outcome] = {
         layout.curated: "curated",
         layout.rejected: "rejected",
@@ -48,50 +86,45 @@ def build(settings: Settings) -> WinnowApp:
     inputs = app.topic(
         *outcomes, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw"
     )
-    alerts_out = app.topic(layout.alerts, key_serializer="raw", value_serializer="raw")
-    monitor = Monitor.from_settings(settings)
-    store = MonitorStore(settings.database_url)
-    state = {"window": WindowStats(max_rows=settings.monitor_ge_max_rows)}
-    # Replaced after each window on the event loop, so the dashboard never reads the engine
-    # while a window's evaluation (in a worker thread) changes it.
-    firing: list[list[AlertTransition]] = [[]]
-    snapshots = LiveSnapshots(
-        store,
-        history=lambda: list(monitor.history),
-        active=lambda: firing[0],
-        lookback_s=settings.monitor_dashboard_lookback_h * 3600,
-        window_s=settings.monitor_window_s,
-        max_age_s=min(settings.monitor_dashboard_refresh_s / 2, 10.0),
-    )
-
-    @app.task  # type: ignore[untyped-decorator]  # faust types app.task loosely
-    async def _warm_up() -> None:
-        seconds = await asyncio.to_thread(warm_up)
-        log.info("expectations_ready", import_s=round(seconds, 2))
-        app.set_ready("suites", True)
 
     @app.agent(inputs)
     async def observe(stream: Any) -> None:
         async for events in stream.take_events(settings.batch_max, within=settings.batch_wait_s):
-            window = state["window"]
+            window = state.window
             for event in events:
                 msg = event.message
                 EVENTS_IN.labels(SERVICE, msg.topic).inc()
                 raw = event.value if isinstance(event.value, bytes) else bytes(event.value or b"")
                 window.add(outcomes.get(msg.topic, "dlq"), raw)
 
+
+def _wire_window(state: MonitorState, alerts_out: Any) -> None:
+    app, settings, monitor = state.app, state.settings, state.monitor
+
     @app.timer(interval=settings.monitor_window_s)  # type: ignore[untyped-decorator]
     async def close_window() -> None:
-        closing = state["window"]
+        closing = state.window
         now = datetime.now(UTC)
         summary = closing.close(now)
-        state["window"] = WindowStats(
+        state.window = WindowStats(
             now, last_seen=summary.last_seen, max_rows=settings.monitor_ge_max_rows
         )
-        backlog = await _retrain_backlog(store)
+        backlog = await _retrain_backlog(state.store)
         result = await asyncio.to_thread(monitor.close, summary, retrain_backlog=backlog, now=now)
-        firing[0] = monitor.engine.active()
-        await _publish(app, settings, store, alerts_out, result)
+        state.firing = monitor.engine.active()
+        await _publish(app, settings, state.store, alerts_out, result)
+
+
+def _wire_pages(state: MonitorState) -> None:
+    app, settings, monitor = state.app, state.settings, state.monitor
+    snapshots = LiveSnapshots(
+        state.store,
+        history=lambda: list(monitor.history),
+        active=lambda: state.firing,
+        lookback_s=settings.monitor_dashboard_lookback_h * 3600,
+        window_s=settings.monitor_window_s,
+        max_age_s=min(settings.monitor_dashboard_refresh_s / 2, 10.0),
+    )
 
     @app.page("/alerts")
     async def alerts_page(web: Any, request: Any) -> Any:
@@ -120,8 +153,6 @@ def build(settings: Settings) -> WinnowApp:
     @app.page("/dashboard.json")
     async def dashboard_json(web: Any, request: Any) -> Any:
         return web.json((await snapshots.get()).as_dict(), headers={"Cache-Control": "no-store"})
-
-    return app
 
 
 async def _retrain_backlog(store: MonitorStore) -> int | None:

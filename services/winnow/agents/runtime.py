@@ -1,4 +1,11 @@
-"""What every service shares: the faust app, health and metrics pages, batch send with retries."""
+"""What every service shares: the faust app, health and metrics pages, the batch loop, and
+batch send with retries.
+
+A service's agent is :func:`run_batches` over a handler: the handler runs its stage on the whole
+batch (isolating poison records with ``winnow.stages.isolate.run_isolating``), produces the
+results with :func:`send_all`, and returns; only then does the loop take the next batch, which
+acknowledges this one, and faust commits it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,9 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, Final, Literal, NoReturn
+from typing import Any, Final, Literal, NoReturn, Protocol
 
 import faust
 import structlog
@@ -21,7 +28,7 @@ from pydantic import ValidationError
 from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.kafka.clients import ssl_context
-from winnow.metrics import DEAD_LETTERS, EVENTS_IN, READY
+from winnow.metrics import BATCH_SIZE, DEAD_LETTERS, EVENTS_IN, PROCESSING_SECONDS, READY
 from winnow.reasons import DeadLetterReason
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates, dead_letter
@@ -394,6 +401,42 @@ async def send_all(
             )
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_backoff_s)
+
+
+class _Keyed(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    def model_dump_json(self) -> str: ...
+
+
+def id_keyed(records: Iterable[_Keyed]) -> list[tuple[bytes, bytes]]:
+    """(key, value) pairs for :func:`send_all`: each record's id and its JSON."""
+    return [(r.id.encode(), r.model_dump_json().encode()) for r in records]
+
+
+async def run_batches(
+    app: WinnowApp,
+    stream: Any,
+    settings: Settings,
+    handle: Callable[[list[Any]], Awaitable[None]],
+    *,
+    timed: bool = True,
+) -> None:
+    """An agent's loop: take up to ``WINNOW_BATCH_MAX`` events and ``handle`` them as one batch.
+
+    ``handle`` must return only once the batch is written (produced, or stored): asking for the
+    next batch acknowledges this one, and faust commits what is acknowledged. It runs inside
+    :meth:`WinnowApp.batch`, so a batch it does not finish fences commits instead. ``timed``
+    records the batch's size and processing time under the service's name.
+    """
+    async for events in stream.take_events(settings.batch_max, within=settings.batch_wait_s):
+        async with app.batch():
+            watch = Stopwatch()
+            await handle(events)
+            if timed:
+                BATCH_SIZE.labels(app.service_name).observe(len(events))
+                PROCESSING_SECONDS.labels(app.service_name).observe(watch.elapsed)
 
 
 class Stopwatch:

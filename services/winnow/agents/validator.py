@@ -6,16 +6,9 @@ from typing import Any, Final
 
 import structlog
 
-from winnow.agents.runtime import Stopwatch, WinnowApp, build_app, send_all
+from winnow.agents.runtime import WinnowApp, build_app, id_keyed, run_batches, send_all
 from winnow.events import DeadLetter
-from winnow.metrics import (
-    BATCH_SIZE,
-    CANDIDATES_OUT,
-    DEAD_LETTERS,
-    EVENTS_IN,
-    PII_REDACTED,
-    PROCESSING_SECONDS,
-)
+from winnow.metrics import CANDIDATES_OUT, DEAD_LETTERS, EVENTS_IN, PII_REDACTED
 from winnow.reasons import DeadLetterReason
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates, dead_letter
@@ -43,12 +36,9 @@ def build(settings: Settings) -> WinnowApp:
 
     @app.agent(sources)
     async def validate(stream: Any) -> None:
-        async for events in stream.take_events(settings.batch_max, within=settings.batch_wait_s):
-            async with app.batch():
-                await validate_events(events)
+        await run_batches(app, stream, settings, validate_events)
 
     async def validate_events(events: list[Any]) -> None:
-        watch = Stopwatch()
         good: list[tuple[bytes, bytes]] = []
         bad: list[tuple[bytes, bytes]] = []
         for event in events:
@@ -58,11 +48,7 @@ def build(settings: Settings) -> WinnowApp:
             coords = Coordinates(msg.topic, msg.partition, msg.offset)
             try:
                 outcome = validate_record(raw, coords, max_bytes=settings.max_event_bytes)
-                encoded = (
-                    []
-                    if isinstance(outcome, DeadLetter)
-                    else [(e.id.encode(), e.model_dump_json().encode()) for e in outcome]
-                )
+                encoded = [] if isinstance(outcome, DeadLetter) else id_keyed(outcome)
             except Exception as exc:
                 # validate_record turns every bad input into a dead letter; this is a bug
                 # meeting odd input. The record is dead-lettered with the error, the rest go on.
@@ -93,7 +79,5 @@ def build(settings: Settings) -> WinnowApp:
             good += encoded
         await send_all(candidates, good, service=SERVICE)
         await send_all(dlq, bad, service=SERVICE)
-        BATCH_SIZE.labels(SERVICE).observe(len(events))
-        PROCESSING_SECONDS.labels(SERVICE).observe(watch.elapsed)
 
     return app

@@ -1,4 +1,4 @@
-"""``winnow bench e2e|store|dedup|growth`` (``winnow bench scorer`` lives with the models).
+"""``winnow bench e2e|store|dedup|growth|scorer``.
 
 Each command prints Winnow's figures beside a ceiling measured in the same run, with the ratio
 and the goal. ``--append-docs`` also appends a section (command, machine, commit, date, load
@@ -16,11 +16,13 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from winnow.cli.datasets import datasets_dir
 from winnow.settings import get_settings
 from winnow.testing.fixtures import DEFAULT_ADMIN_URL
 
@@ -285,3 +287,65 @@ def bench_growth(
             progress=p,
         )
     _finish(result, append_docs, docs)
+
+
+class Provider(StrEnum):
+    """Where the benchmark runs."""
+
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+@bench_app.command("scorer")
+def bench_scorer(
+    provider: Annotated[Provider, typer.Option(help="cpu: int8; cuda: fp16.")] = Provider.cpu,
+    examples: Annotated[int, typer.Option(help="Examples (question + answer) per run.")] = 512,
+    batch_sizes: Annotated[str, typer.Option(help="Comma-separated batch sizes.")] = "1,8,32,128",
+    threads: Annotated[int, typer.Option(help="ORT intra-op threads (0: all cores).")] = 2,
+    repeat: Annotated[int, typer.Option(help="Timed repetitions per measurement.")] = 2,
+    data_root: Annotated[
+        Path | None,
+        typer.Option(help="Shared datasets (texts to score; default WINNOW_DATASETS_DIR)."),
+    ] = None,
+) -> None:
+    """Scorer vs bare ORT on the same texts, by batch size; embedder rate by length bucket."""
+    from winnow.bench import scorer as bench
+    from winnow.log import configure_logging
+    from winnow.scoring import QualityScorer
+
+    # Logging only (not _setup): a scorer run holds no scratch database or child to unwind.
+    configure_logging(get_settings())
+    folder = datasets_dir(data_root)
+    base = get_settings()
+    providers = (
+        ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        if provider is Provider.cuda
+        else ["CPUExecutionProvider"]
+    )
+    settings = base.model_copy(update={"ort_providers": providers, "ort_intra_op_threads": threads})
+    scorer = QualityScorer.from_settings(settings)
+    pairs = bench.load_pairs(folder, examples)
+    sizes = [int(s) for s in batch_sizes.split(",") if s.strip()]
+    typer.echo(
+        f"# winnow bench scorer --provider {provider.value} --examples {examples} "
+        f"--batch-sizes {batch_sizes} --threads {threads}"
+    )
+    emb = scorer.embedder
+    typer.echo(f"# machine: {bench.machine()}; embedder {emb.version} on {emb.providers[0]}")
+    typer.echo(
+        "| batch | scorer ex/s | bare ORT ex/s | ratio | bare ORT, same buckets ex/s | ratio |"
+    )
+    typer.echo("|---|---|---|---|---|---|")
+    for size in sizes:
+        s, b, bb = bench.compare(scorer, pairs, size, repeat)
+        typer.echo(
+            f"| {size} | {s.per_second:,.1f} | {b.per_second:,.1f} | "
+            f"{s.per_second / b.per_second:.2f} | {bb.per_second:,.1f} | "
+            f"{s.per_second / bb.per_second:.2f} |"
+        )
+    texts = [t for pair in pairs for t in pair]
+    typer.echo("\n| batch | length bucket | sentences/s |")
+    typer.echo("|---|---|---|")
+    for size in sizes:
+        for rate in bench.by_bucket(scorer, texts, size, repeat):
+            typer.echo(f"| {size} | {rate.label} | {rate.per_second:,.1f} |")

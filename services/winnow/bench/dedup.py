@@ -1,9 +1,8 @@
-"""Measure the dedup index: precision/recall on planted near duplicates of real text, speed, memory.
+"""``winnow bench dedup``: the near-duplicate index at 100k and 1M examples, against exact search.
 
-Originals are Bitext customer-support Q&A pairs and schema-guided-dialogue turn pairs, read in
-place from ``/work/shared/data``. Each planted copy gets one or two edits: typos, casing,
-punctuation, two sentences swapped, PII values changed or replaced by ``<EMAIL>``-style
-placeholders. A copy flagged is a true positive; an original flagged is a false positive.
+Memory per example (the index's arrays, tracemalloc, RSS growth), rebuild time, and recall and
+precision against a brute-force exact Jaccard scan. The planted-copy precision/recall at a few
+thousand real originals is ``winnow.bench.dedup_quality``.
 """
 
 from __future__ import annotations
@@ -12,23 +11,22 @@ import bisect
 import gc
 import hashlib
 import random
-import re
 import time
 import tracemalloc
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from winnow.bench.corpus import bench_pairs, load_pairs, make_example
+from winnow.bench.corpus import bench_pairs, make_example
+from winnow.bench.edits import EDITS
+from winnow.bench.exact_scan import ExactJaccardScan
 from winnow.bench.report import BenchResult, Figure, Goal, machine_info, rss_bytes
 from winnow.dedup.index import (
     DedupRow,
     NearDuplicateIndex,
-    _TenantIndex,
     dedup_text,
     dedup_text_of,
     encode_signature,
@@ -37,194 +35,12 @@ from winnow.dedup.index import (
 )
 from winnow.events import ChatMessage, Role
 from winnow.example import Example, ExampleKind, example_id
-from winnow.reasons import DropReason
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as PlotFigure
 
-
-def _typos(rng: random.Random, text: str) -> str:
-    chars = list(text)
-    letters = [i for i, c in enumerate(chars) if c.isalpha()]
-    for i in rng.sample(letters, k=min(len(letters), max(1, len(letters) // 60))):
-        chars[i] = rng.choice("abcdefghijklmnopqrstuvwxyz")
-    return "".join(chars)
-
-
-def _casing(rng: random.Random, text: str) -> str:
-    return rng.choice([text.lower(), text.upper(), text.title()])
-
-
-def _punct(rng: random.Random, text: str) -> str:
-    text = re.sub(r"[,;:!]", "", text)
-    return text.replace(". ", rng.choice(["! ", "; ", " - ", ".\n"]))
-
-
-def _reorder(rng: random.Random, text: str) -> str:
-    sentences = re.split(r"(?<=[.!?])\s+", text)
-    if len(sentences) > 2:
-        i = rng.randrange(len(sentences) - 1)
-        sentences[i], sentences[i + 1] = sentences[i + 1], sentences[i]
-    return " ".join(sentences)
-
-
-def _pii(rng: random.Random, text: str) -> str:
-    """Other PII values (digits), placeholders in the redactor's form (``<ORDER_NUMBER>``)."""
-    text = re.sub(
-        r"\{\{([^}]*)\}\}", lambda m: "<" + m.group(1).strip().upper().replace(" ", "_") + ">", text
-    )
-    return re.sub(r"\d+", lambda m: str(rng.randrange(10 ** len(m.group()))), text)
-
-
-EDITS: dict[str, Callable[[random.Random, str], str]] = {
-    "typos": _typos,
-    "casing": _casing,
-    "punctuation": _punct,
-    "reorder": _reorder,
-    "pii": _pii,
-}
-
-
-@dataclass
-class DedupReport:
-    """Outcome of :func:`measure_dedup`."""
-
-    originals: int
-    planted: int
-    true_positives: int
-    false_positives: int
-    false_negatives: int
-    by_edit_recall: dict[str, float]
-    reasons: dict[str, int]
-    examples_per_s: float
-    bands: int
-    rows: int
-    false_positive_samples: list[tuple[str, str]] = field(default_factory=list)
-    corpus_duplicates: int = 0
-    """Originals flagged against an earlier original whose exact shingle Jaccard is at least the
-    threshold: true near-duplicates already in the corpus, counted as true positives."""
-
-    @property
-    def precision(self) -> float:
-        """Flagged examples that are planted copies or exact-Jaccard near-duplicates."""
-        good = self.true_positives + self.corpus_duplicates
-        flagged = good + self.false_positives
-        return good / flagged if flagged else 1.0
-
-    @property
-    def recall(self) -> float:
-        """Planted copies flagged."""
-        return self.true_positives / self.planted if self.planted else 1.0
-
-
-def measure_dedup(
-    n: int = 5000, seed: int = 0, threshold: float = 0.75, *, verify: bool = True
-) -> DedupReport:
-    """Index ``n`` real originals, then planted copies of half of them; count hits and misses."""
-    rng = random.Random(seed)
-    pairs = load_pairs()
-    rng.shuffle(pairs)
-    originals = pairs[:n]
-    index = NearDuplicateIndex(threshold)
-    # The store, simulated: dedup texts by id prefix, as ExampleStore.dedup_texts answers.
-    stored: dict[str, list[str]] = {}
-
-    def fetch(tenant: str, prefixes: list[str]) -> list[str]:
-        return [t for p in prefixes for t in stored.get(p, [])]
-
-    def check(example: Example) -> DropReason | None:
-        reason = index.check_and_add(example, fetch if verify else None)
-        if reason is None:
-            stored.setdefault(example.id[:8], []).append(dedup_text(example))
-        index.forget_recent()
-        return reason
-
-    start = time.perf_counter()
-    fp_samples: list[tuple[str, str]] = []
-    fp = corpus_dups = 0
-    shingles: list[set[int]] = []
-    indexed: list[tuple[str, str]] = []
-    indexed_ids: set[str] = set()
-    for i, (q, a) in enumerate(originals):
-        example = make_example(q, a, n=i)
-        mine = set(shingle_hashes(normalise_text(dedup_text(example))).tolist())
-        if check(example) is None:
-            indexed.append((q, a))
-            indexed_ids.add(example.id)
-        else:
-            # Ground truth by exact Jaccard on the same shingles: the corpus has real copies.
-            best = max((len(mine & s) / len(mine | s) for s in shingles), default=0.0)
-            if best >= threshold:
-                corpus_dups += 1
-            else:
-                fp += 1
-                if len(fp_samples) < 5:
-                    fp_samples.append((q, a[:200]))
-        shingles.append(mine)
-    hits: Counter[str] = Counter()
-    tried: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    # Copies of indexed originals only: a copy of an original that was itself dropped as a
-    # duplicate has nothing in the index to be a duplicate of.
-    planted = indexed[: n // 2]
-    for i, (q, a) in enumerate(planted):
-        names = rng.sample(sorted(EDITS), k=rng.choice([1, 2]))
-        for name in names:
-            q, a = EDITS[name](rng, q), EDITS[name](rng, a)
-        copy = make_example(q, a, n=n + i)
-        # An edit that changed nothing (no digits to vary, one sentence to reorder) leaves the
-        # content hash equal: the store rejects that copy as DUPLICATE before the index is asked.
-        reason = DropReason.DUPLICATE if copy.id in indexed_ids else check(copy)
-        for name in names:
-            tried[name] += 1
-            hits[name] += reason is not None
-        if reason is not None:
-            reasons[reason.value] += 1
-    elapsed = time.perf_counter() - start
-    tp = sum(reasons.values())
-    return DedupReport(
-        originals=len(originals),
-        planted=len(planted),
-        true_positives=tp,
-        false_positives=fp,
-        false_negatives=len(planted) - tp,
-        by_edit_recall={k: hits[k] / tried[k] for k in sorted(tried)},
-        reasons=dict(reasons),
-        examples_per_s=(len(originals) + len(planted)) / elapsed,
-        bands=index.hasher.bands,
-        rows=index.hasher.rows,
-        false_positive_samples=fp_samples,
-        corpus_duplicates=corpus_dups,
-    )
-
-
-def measure_memory(n: int = 100_000, seed: int = 0) -> float:
-    """Bytes per indexed example (tracemalloc) after adding ``n`` examples' keys to one tenant.
-
-    Keys are random 64-bit values: memory depends on the key count, not on the text.
-    """
-    index = NearDuplicateIndex()
-    rng = np.random.default_rng(seed)
-    exact = rng.integers(0, 2**63, n, dtype=np.uint64)
-    bands = rng.integers(0, 2**63, (n, index.hasher.bands), dtype=np.uint64)
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    tenant = index._tenants.setdefault("acme", _TenantIndex())
-    for i in range(n):
-        tenant.exact.add([int(exact[i])], i)
-        tenant.bands.add(bands[i], i & 0xFFFFFFFF)
-    index.nbytes()  # flushes buffers
-    after = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    return (after - before) / n
-
-
-def drop_reason_names() -> list[str]:
-    """The reasons the index can return."""
-    return [DropReason.NORMALISED_DUPLICATE.value, DropReason.NEAR_DUPLICATE.value]
-
-
-# --- `winnow bench dedup`: the index at 100k and 1M examples -------------------------------
+Progress = Callable[[str, int], Callable[[int], None]]
+"""``progress(label, total)`` returns a callback taking the number of items just done."""
 
 
 @dataclass
@@ -272,66 +88,27 @@ class ScaleReport:
         return self.sample_both / self.sample_index if self.sample_index else 1.0
 
 
-class _BruteForce:
-    """Exact shingle Jaccard of a few query texts against every indexed text, one text at a time.
+@dataclass
+class _Queries:
+    """The planted copies (with the index of their original) and held-out texts to check."""
 
-    The queries' shingles go into one sorted array with a CSR list of the queries holding each
-    shingle, so one indexed text costs one ``searchsorted`` whatever the number of queries.
-    """
-
-    def __init__(self, queries: list[str]) -> None:
-        sets = [shingle_hashes(normalise_text(q)) for q in queries]
-        self.sizes = np.array([s.size for s in sets], dtype=np.int64)
-        labels = np.concatenate([np.full(s.size, i, dtype=np.int64) for i, s in enumerate(sets)])
-        values = np.concatenate(sets) if sets else np.zeros(0, dtype=np.uint64)
-        order = np.argsort(values, kind="stable")
-        values, self.labels = values[order], labels[order]
-        self.unique, starts = np.unique(values, return_index=True)
-        self.indptr = np.append(starts, values.size).astype(np.int64)
-        self.best = np.zeros(len(queries), dtype=np.float64)
-
-    def update(self, shingles: npt.NDArray[np.uint64]) -> None:
-        """Fold one indexed text's shingle set into every query's best Jaccard so far."""
-        if not self.unique.size:
-            return
-        pos = np.minimum(np.searchsorted(self.unique, shingles), self.unique.size - 1)
-        pos = pos[self.unique[pos] == shingles]
-        if not pos.size:
-            return
-        starts, ends = self.indptr[pos], self.indptr[pos + 1]
-        lens = ends - starts
-        flat = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())
-        inter = np.bincount(self.labels[flat], minlength=self.sizes.size)
-        jaccard = inter / (self.sizes + shingles.size - inter)
-        np.maximum(self.best, jaccard, out=self.best)
+    copies: list[tuple[int, Example, list[str]]]
+    others: list[Example]
+    sample: list[Example]
+    """Half copies, half held-out: checked against the brute-force exact scan too."""
 
 
-def measure_scale(
-    n: int,
+def _plant(
+    rng: random.Random,
+    background: list[tuple[str, str]],
+    fresh: list[tuple[str, str]],
     *,
-    planted: int = 2000,
-    heldout: int = 2000,
-    sample: int = 200,
-    seed: int = 0,
-    threshold: float = 0.75,
-    progress: Callable[[str, int], Callable[[int], None]] | None = None,
-) -> ScaleReport:
-    """Index ``n`` texts, plant edited copies of ``planted`` of them, check held-out texts too.
-
-    Memory is measured three ways on the same rebuilt index: its arrays (``nbytes``), what
-    tracemalloc sees it keep, and the process's RSS growth. Ground truth is exact shingle Jaccard:
-    of each planted copy with its original (all copies), and, for ``sample`` queries (half copies,
-    half held-out), a brute-force scan over all ``n`` indexed texts. ``progress(label, total)``
-    returns a callback taking the number of items just done (a progress bar).
-    """
-    rng = random.Random(seed)
-    pairs = bench_pairs(n + heldout, seed)
-    rng.shuffle(pairs)
-    background, fresh = pairs[:n], pairs[n:]
-    tenant = "bench"
-    texts = [_sft_text(q, a) for q, a in background]
-    # Queries first, so the one pass that computes every indexed text's keys also runs the
-    # brute-force scan.
+    planted: int,
+    sample: int,
+    tenant: str,
+) -> _Queries:
+    """Edited copies of ``planted`` background texts, the held-out texts, and the sample."""
+    n = len(background)
     chosen = rng.sample(range(n), k=min(planted, n))
     copies: list[tuple[int, Example, list[str]]] = []
     for j, i in enumerate(chosen):
@@ -343,8 +120,29 @@ def measure_scale(
     others = [make_example(q, a, tenant=tenant, n=2 * n + j) for j, (q, a) in enumerate(fresh)]
     half = sample // 2
     sample_queries = [c for _, c, _ in copies[:half]] + others[: sample - min(half, len(copies))]
-    brute = _BruteForce([dedup_text(e) for e in sample_queries])
+    return _Queries(copies, others, sample_queries)
 
+
+@dataclass
+class _Keys:
+    """Every indexed text's exact key, band keys and example id, as the store would hold them."""
+
+    exact: npt.NDArray[np.uint64]
+    bands: npt.NDArray[np.uint64]
+    ids: list[str]
+    keys_per_s: float
+
+
+def _compute_keys(
+    background: list[tuple[str, str]],
+    texts: list[str],
+    threshold: float,
+    brute: ExactJaccardScan,
+    tenant: str,
+    progress: Progress | None,
+) -> _Keys:
+    """One pass over the indexed texts: their keys, and the brute-force scan on the way."""
+    n = len(background)
     hasher = NearDuplicateIndex(threshold).hasher
     exact = np.zeros(n, dtype=np.uint64)
     bands = np.zeros((n, hasher.bands), dtype=np.uint64)
@@ -363,10 +161,26 @@ def measure_scale(
     keys_per_s = n / (time.perf_counter() - started)
     if tick:
         tick(n % 1000)
+    return _Keys(exact, bands, ids, keys_per_s)
+
+
+@dataclass
+class _Rebuilt:
+    """The index rebuilt from stored keys, and what the rebuild cost."""
+
+    index: NearDuplicateIndex
+    rebuild_s: float
+    rss_bytes: int
+    nbytes: int
+    traced_bytes: int
+
+
+def _rebuild(keys: _Keys, threshold: float, tenant: str) -> _Rebuilt:
+    """Rebuild twice from the keys: once timed with RSS, once under tracemalloc (kept)."""
 
     def rows() -> Iterator[DedupRow]:
-        for i in range(n):
-            yield DedupRow(tenant, ids[i], encode_signature(int(exact[i]), bands[i]))
+        for i in range(len(keys.ids)):
+            yield DedupRow(tenant, keys.ids[i], encode_signature(int(keys.exact[i]), keys.bands[i]))
 
     gc.collect()
     index = NearDuplicateIndex(threshold)
@@ -386,12 +200,16 @@ def measure_scale(
     traced_index.nbytes()  # flushes buffers, as the first index was
     traced = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    index = traced_index
+    return _Rebuilt(traced_index, rebuild_s, rss_delta, nbytes, traced)
 
-    # The store, simulated: texts by id prefix, as ExampleStore.dedup_texts answers.
+
+def _store_fetch(
+    ids: list[str], texts: list[str], added: dict[str, list[str]]
+) -> Callable[[str, list[str]], list[str]]:
+    """The store, simulated: texts by id prefix, as ExampleStore.dedup_texts answers."""
+    n = len(ids)
     order = sorted(range(n), key=ids.__getitem__)
     sorted_ids = [ids[i] for i in order]
-    added: dict[str, list[str]] = {}
 
     def fetch(_tenant: str, prefixes: list[str]) -> list[str]:
         out: list[str] = []
@@ -403,6 +221,22 @@ def measure_scale(
             out += added.get(p, [])
         return out
 
+    return fetch
+
+
+def _check_queries(
+    index: NearDuplicateIndex,
+    keys: _Keys,
+    texts: list[str],
+    queries: _Queries,
+    threshold: float,
+    progress: Progress | None,
+) -> tuple[dict[str, bool], int, float]:
+    """Check every copy and held-out text: ``(flagged by id, exact_planted, checks_per_s)``."""
+    ids = keys.ids
+    added: dict[str, list[str]] = {}
+    fetch = _store_fetch(ids, texts, added)
+
     def check(example: Example) -> bool:
         reason, _ = index.check_and_sign(example, fetch)
         if reason is None:  # kept: the curator would store it
@@ -412,6 +246,7 @@ def measure_scale(
 
     flagged: dict[str, bool] = {}
     exact_planted = 0
+    copies, others = queries.copies, queries.others
     tick = progress("queries", len(copies) + len(others)) if progress else None
     started = time.perf_counter()
     for i, copy, _ in copies:
@@ -427,21 +262,57 @@ def measure_scale(
         if tick:
             tick(1)
     checks_per_s = (len(copies) + len(others)) / (time.perf_counter() - started)
+    return flagged, exact_planted, checks_per_s
+
+
+def measure_scale(
+    n: int,
+    *,
+    planted: int = 2000,
+    heldout: int = 2000,
+    sample: int = 200,
+    seed: int = 0,
+    threshold: float = 0.75,
+    progress: Progress | None = None,
+) -> ScaleReport:
+    """Index ``n`` texts, plant edited copies of ``planted`` of them, check held-out texts too.
+
+    Memory is measured three ways on the same rebuilt index: its arrays (``nbytes``), what
+    tracemalloc sees it keep, and the process's RSS growth. Ground truth is exact shingle Jaccard:
+    of each planted copy with its original (all copies), and, for ``sample`` queries (half copies,
+    half held-out), a brute-force scan over all ``n`` indexed texts. ``progress(label, total)``
+    returns a callback taking the number of items just done (a progress bar).
+    """
+    rng = random.Random(seed)
+    pairs = bench_pairs(n + heldout, seed)
+    rng.shuffle(pairs)
+    background, fresh = pairs[:n], pairs[n:]
+    tenant = "bench"
+    texts = [_sft_text(q, a) for q, a in background]
+    # Queries first, so the one pass that computes every indexed text's keys also runs the
+    # brute-force scan.
+    queries = _plant(rng, background, fresh, planted=planted, sample=sample, tenant=tenant)
+    brute = ExactJaccardScan([dedup_text(e) for e in queries.sample])
+    keys = _compute_keys(background, texts, threshold, brute, tenant, progress)
+    rebuilt = _rebuild(keys, threshold, tenant)
+    flagged, exact_planted, checks_per_s = _check_queries(
+        rebuilt.index, keys, texts, queries, threshold, progress
+    )
     truth = brute.best >= threshold
-    said = np.array([flagged[e.id] for e in sample_queries], dtype=bool)
+    said = np.array([flagged[e.id] for e in queries.sample], dtype=bool)
     return ScaleReport(
         examples=n,
-        nbytes=nbytes,
-        traced_bytes=traced,
-        rss_bytes=rss_delta,
-        rebuild_s=rebuild_s,
-        keys_per_s=keys_per_s,
-        planted=len(copies),
-        flagged_planted=sum(flagged[c.id] for _, c, _ in copies),
+        nbytes=rebuilt.nbytes,
+        traced_bytes=rebuilt.traced_bytes,
+        rss_bytes=rebuilt.rss_bytes,
+        rebuild_s=rebuilt.rebuild_s,
+        keys_per_s=keys.keys_per_s,
+        planted=len(queries.copies),
+        flagged_planted=sum(flagged[c.id] for _, c, _ in queries.copies),
         exact_planted=exact_planted,
-        heldout=len(others),
-        flagged_heldout=sum(flagged[e.id] for e in others),
-        sample=len(sample_queries),
+        heldout=len(queries.others),
+        flagged_heldout=sum(flagged[e.id] for e in queries.others),
+        sample=len(queries.sample),
         sample_exact=int(truth.sum()),
         sample_index=int(said.sum()),
         sample_both=int((truth & said).sum()),
@@ -470,7 +341,7 @@ def run(
     seed: int,
     threshold: float,
     command: str,
-    progress: Callable[[str, int], Callable[[int], None]] | None = None,
+    progress: Progress | None = None,
 ) -> BenchResult:
     """``winnow bench dedup``: one :class:`ScaleReport` per size, as figures and a table."""
     machine = machine_info()
@@ -486,52 +357,68 @@ def run(
         )
         for n in sizes
     ]
-    figures: list[Figure] = []
+    return BenchResult(
+        name="dedup",
+        command=command,
+        machine=machine,
+        figures=[f for r in reports for f in _figures(r)],
+        tables=[_table(reports)],
+        notes=_notes(threshold),
+        data={"reports": reports},
+        plot=_plot,
+    ).finish()
+
+
+def _figures(r: ScaleReport) -> list[Figure]:
+    """One size's figures, each beside its ceiling."""
     per_example = Goal(100, at_least=False, unit="B")
-    for r in reports:
-        arrays = r.nbytes / r.examples
-        figures += [
-            Figure(f"index arrays per example, {r.examples:,}", arrays, "B", goal=per_example),
-            Figure(
-                f"tracemalloc per example, {r.examples:,}",
-                r.traced_bytes / r.examples,
-                "B",
-                arrays,
-                "the arrays alone",
-                per_example,
-            ),
-            Figure(
-                f"RSS growth per example, {r.examples:,}",
-                r.rss_bytes / r.examples,
-                "B",
-                arrays,
-                "the arrays alone",
-            ),
-            Figure(
-                f"recall on planted copies, {r.examples:,}",
-                r.recall,
-                "",
-                r.exact_recall,
-                "exact Jaccard with the original",
-                Goal(0.95),
-            ),
-            Figure(
-                f"recall vs brute-force exact scan, sample, {r.examples:,}",
-                r.recall_vs_exact,
-                "",
-                1.0,
-                "brute-force exact scan",
-                Goal(0.95),
-            ),
-            Figure(
-                f"precision vs brute-force exact scan, sample, {r.examples:,}",
-                r.precision_vs_exact,
-                "",
-                1.0,
-                "brute-force exact scan",
-                Goal(0.99),
-            ),
-        ]
+    arrays = r.nbytes / r.examples
+    return [
+        Figure(f"index arrays per example, {r.examples:,}", arrays, "B", goal=per_example),
+        Figure(
+            f"tracemalloc per example, {r.examples:,}",
+            r.traced_bytes / r.examples,
+            "B",
+            arrays,
+            "the arrays alone",
+            per_example,
+        ),
+        Figure(
+            f"RSS growth per example, {r.examples:,}",
+            r.rss_bytes / r.examples,
+            "B",
+            arrays,
+            "the arrays alone",
+        ),
+        Figure(
+            f"recall on planted copies, {r.examples:,}",
+            r.recall,
+            "",
+            r.exact_recall,
+            "exact Jaccard with the original",
+            Goal(0.95),
+        ),
+        Figure(
+            f"recall vs brute-force exact scan, sample, {r.examples:,}",
+            r.recall_vs_exact,
+            "",
+            1.0,
+            "brute-force exact scan",
+            Goal(0.95),
+        ),
+        Figure(
+            f"precision vs brute-force exact scan, sample, {r.examples:,}",
+            r.precision_vs_exact,
+            "",
+            1.0,
+            "brute-force exact scan",
+            Goal(0.99),
+        ),
+    ]
+
+
+def _table(reports: list[ScaleReport]) -> str:
+    """Every size's raw counts as one Markdown table."""
     table = [
         "| indexed | arrays B/ex | tracemalloc B/ex | RSS B/ex | rebuild s | keys/s | planted"
         " | flagged | exact >= t | held-out | flagged | sample | exact scan dups | index dups"
@@ -546,7 +433,11 @@ def run(
             f" | {r.flagged_heldout} | {r.sample} | {r.sample_exact} | {r.sample_index}"
             f" | {r.sample_both} | {r.checks_per_s:,.0f} |"
         )
-    notes = [
+    return "\n".join(table)
+
+
+def _notes(threshold: float) -> list[str]:
+    return [
         "Texts: real Bitext and schema-guided-dialogue Q&A (~5,300 pairs), then recombined"
         " pairs (a real question, 2-5 real answer sentences; `winnow.bench.corpus`).",
         f"Planted copies get one or two edits (typos, casing, punctuation, reordered sentences,"
@@ -557,16 +448,6 @@ def run(
         "Ceilings: for recall, exact Jaccard of each copy with its own original; on the sample"
         " (half copies, half held-out texts), a brute-force exact scan over every indexed text.",
     ]
-    return BenchResult(
-        name="dedup",
-        command=command,
-        machine=machine,
-        figures=figures,
-        tables=["\n".join(table)],
-        notes=notes,
-        data={"reports": reports},
-        plot=_plot,
-    ).finish()
 
 
 def _plot(result: BenchResult) -> PlotFigure:

@@ -181,6 +181,34 @@ async def produce_paced(
     return sent
 
 
+def _child_env(settings: Settings) -> dict[str, str]:
+    """The services' environment: the same batching, threads and models as the ceiling."""
+    return {
+        "WINNOW_BATCH_MAX": str(settings.batch_max),
+        "WINNOW_BATCH_WAIT_S": str(settings.batch_wait_s),
+        "WINNOW_ORT_INTRA_OP_THREADS": str(settings.ort_intra_op_threads),
+        "WINNOW_ORT_PROVIDERS": '["' + '","'.join(settings.ort_providers) + '"]',
+        "WINNOW_MODELS_DIR": str(Path(settings.models_dir).resolve()),
+        "WINNOW_TOPIC_PARTITIONS": str(settings.topic_partitions),
+        "WINNOW_SCORER_WORKERS": "1",
+    }
+
+
+def _drain_rate(
+    done: dict[str, datetime], events: int, services_started: float
+) -> tuple[int, float, float]:
+    """``(first_batch, drain_s, events/s)`` from the store's outcome times, first batch excluded."""
+    times = sorted(t.timestamp() for t in done.values())
+    first_batch = sum(1 for t in times if t == times[0])
+    drain_s = times[-1] - times[0]
+    if first_batch == events:
+        # One batch held everything (tiny runs): count from the services' start
+        # instead, start-up included, which understates the rate.
+        first_batch, drain_s = 0, times[-1] - services_started
+    max_rate = (events - first_batch) / drain_s if drain_s else float(events)
+    return first_batch, drain_s, max_rate
+
+
 def measure(
     settings: Settings,
     *,
@@ -200,15 +228,7 @@ def measure(
     drain = bench_events(events, seed, f"bench-{run_id}-d")
     paced = bench_events(latency_events, seed + 1, f"bench-{run_id}-l")
     scorer_s, single_s = scorer_ceiling(settings, drain, settings.batch_max)
-    child_env = {
-        "WINNOW_BATCH_MAX": str(settings.batch_max),
-        "WINNOW_BATCH_WAIT_S": str(settings.batch_wait_s),
-        "WINNOW_ORT_INTRA_OP_THREADS": str(settings.ort_intra_op_threads),
-        "WINNOW_ORT_PROVIDERS": '["' + '","'.join(settings.ort_providers) + '"]',
-        "WINNOW_MODELS_DIR": str(Path(settings.models_dir).resolve()),
-        "WINNOW_TOPIC_PARTITIONS": str(settings.topic_partitions),
-        "WINNOW_SCORER_WORKERS": "1",
-    }
+    child_env = _child_env(settings)
     store = ExampleStore(settings.database_url)
     broker = Supervisor(settings, services=(), log_dir=log_dir)
     try:
@@ -229,14 +249,7 @@ def measure(
         with services:
             tick = progress("drain", events) if progress else None
             done = wait_for(store, f"bench-{run_id}-d", events, timeout_s, services.poll, tick)
-            times = sorted(t.timestamp() for t in done.values())
-            first_batch = sum(1 for t in times if t == times[0])
-            drain_s = times[-1] - times[0]
-            if first_batch == events:
-                # One batch held everything (tiny runs): count from the services' start
-                # instead, start-up included, which understates the rate.
-                first_batch, drain_s = 0, times[-1] - services_started
-            max_rate = (events - first_batch) / drain_s if drain_s else float(events)
+            first_batch, drain_s, max_rate = _drain_rate(done, events, services_started)
             rate = max(max_rate / 2, 0.1)
             tick = progress("latency", latency_events) if progress else None
             sent = asyncio.run(produce_paced(run, topic, paced, rate))

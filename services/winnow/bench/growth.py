@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from sqlalchemy import text
 
+from winnow.agents.config import filter_config
 from winnow.bench.corpus import bench_pairs, decided_examples
 from winnow.bench.report import BenchResult, Figure, machine_info, peak_rss_bytes, rss_bytes
 from winnow.bench.store import copy_batch, psycopg_url
@@ -31,7 +32,7 @@ from winnow.dedup.index import NearDuplicateIndex
 from winnow.example import Example
 from winnow.settings import Settings, get_settings
 from winnow.stages.curate import curate_batch
-from winnow.stages.filters.base import default_filters
+from winnow.stages.filters.defaults import default_filters
 from winnow.store.migrate import upgrade
 from winnow.store.store import ExampleStore
 
@@ -116,7 +117,7 @@ def measure_point(
     rebuild_s = time.perf_counter() - started
     if rebuilt != read or rebuilt != stored:
         raise RuntimeError(f"store holds {read} signatures, index {rebuilt}, expected {stored}")
-    filters = default_filters(settings)
+    filters = default_filters(filter_config(settings))
     since = datetime.now(UTC)
     accepted = rejected = 0
     started = time.perf_counter()
@@ -167,7 +168,7 @@ def run(
     pairs = bench_pairs(sizes[-1] + probe, seed)
     probe_examples = _probe_examples(pairs[sizes[-1] :], seed)
     # Warm-up, untimed: the language detector loads its models on first use.
-    curate_batch(probe_examples[:16], default_filters(settings), None)
+    curate_batch(probe_examples[:16], default_filters(filter_config(settings)), None)
     store = ExampleStore(url)
     points: list[GrowthPoint] = []
     try:

@@ -1,12 +1,24 @@
 """The ``winnow`` command line: one entry point for services, tools and the demo.
 
-Sub-command groups owned by other modules are mounted here with ``app.add_typer``; heavy imports
-(faust, onnxruntime, torch) stay inside the commands so ``winnow --help`` is instant.
+Every command and group is mounted here, in the order ``winnow --help`` lists them; the modules
+that define them only define them. Heavy imports (faust, onnxruntime, torch) stay inside the
+commands so ``winnow --help`` is instant.
 """
 
 from __future__ import annotations
 
 import typer
+
+from winnow.bench.cli import bench_app
+from winnow.cli.admin import db_app, schemas_app, settings_app, topics_app
+from winnow.cli.ingest import generate, ingest
+from winnow.cli.pipeline import broker, demo, serve, up
+from winnow.export.cli import export
+from winnow.gateway.cli import gateway_app, keys_app
+from winnow.monitor.cli import alerts, report
+from winnow.pii.cli import pii_app
+from winnow.scoring.build.cli import models_app
+from winnow.scoring.cli import score
 
 app = typer.Typer(
     name="winnow",
@@ -15,29 +27,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+app.command("serve")(serve)
+app.command("broker")(broker)
+app.command("up")(up)
+app.command("demo")(demo)
+app.command("generate")(generate)
+app.command("ingest")(ingest)
+app.command("score")(score)
+app.command("export")(export)
+app.command("alerts")(alerts)
+app.command("report")(report)
+app.add_typer(db_app, name="db")
+app.add_typer(topics_app, name="topics")
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(settings_app, name="settings")
+app.add_typer(models_app, name="models")
+app.add_typer(bench_app, name="bench")
+app.add_typer(keys_app, name="keys")
+app.add_typer(gateway_app, name="gateway")
+app.add_typer(pii_app, name="pii")
+
 
 def main() -> None:
     """Console-script entry point."""
     app()
-
-
-# Registration by import: these modules add their commands to ``app``.
-from winnow.bench.cli import bench_app  # noqa: E402
-from winnow.cli import commands as cli_commands  # noqa: E402,F401
-from winnow.scoring.build.cli import models_app, score  # noqa: E402  (adds `bench scorer`)
-
-app.add_typer(models_app, name="models")
-app.add_typer(bench_app, name="bench")
-app.command("score")(score)
-from winnow.export.cli import export  # noqa: E402
-from winnow.gateway.cli import gateway_app, keys_app  # noqa: E402
-from winnow.monitor.cli import alerts, report  # noqa: E402
-from winnow.pii.corpus import pii_app  # noqa: E402
-
-app.command("export")(export)
-app.command("alerts")(alerts)
-app.command("report")(report)
-app.add_typer(keys_app, name="keys")
-app.add_typer(gateway_app, name="gateway")
-
-app.add_typer(pii_app, name="pii")

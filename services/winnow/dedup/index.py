@@ -12,9 +12,9 @@ spacing collapsed (so PII placeholders such as ``<EMAIL>`` or differing numbers 
   Without ``fetch`` a band hit on a stored candidate counts (LSH alone).
 
 Why verify: LSH alone is a soft threshold. With 8 bands x 10 rows it gave precision 0.97 and
-recall 0.91 on planted copies (bench/dedup.py), because a templated support corpus is full of
-pairs at Jaccard 0.6-0.75; 98% of planted copies sit above 0.8. Loose bands (10 x 4: a pair at
-0.75 becomes a candidate 98% of the time) plus exact verification keep both high.
+recall 0.91 on planted copies (winnow.bench.dedup_table), because a templated support corpus is
+full of pairs at Jaccard 0.6-0.75; 98% of planted copies sit above 0.8. Loose bands (10 x 4: a
+pair at 0.75 becomes a candidate 98% of the time) plus exact verification keep both high.
 
 Memory: per tenant, sorted numpy arrays: the exact key and its owner (16 bytes) and, per band, one
 uint64 packing a 32-bit band key with the owner's 32-bit id prefix (8 bytes): 96 bytes an example

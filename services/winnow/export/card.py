@@ -1,5 +1,7 @@
 """The dataset card: one self-contained HTML page with inline SVG histograms, no dependencies.
 
+The histograms are the dashboard's (``winnow.monitor.charts.histogram_chart``).
+
 Per domain it shows counts, tokens and histograms of the reward and relevance scores and of the
 answer lengths. The page holds nothing that changes between runs, so equal snapshots have equal
 cards.
@@ -13,8 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from winnow.monitor.charts import esc, histogram_chart
+
 _BINS = 20
-_W, _H, _PAD = 360, 120, 18
+# The chart classes ``histogram_chart`` draws with (the dashboard's colours, light only).
+_CSS = (
+    "body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#0f172a}"
+    ".mini{display:inline-block;width:360px;margin:0 16px 16px 0}"
+    ".mini figcaption{font-size:12px;color:#64748b}"
+    ".chart{width:100%;height:auto;display:block;overflow:visible}"
+    ".chart text{font-size:11px;fill:#64748b}.chart .ylab{text-anchor:end}"
+    ".chart .axis{stroke:#e5e9f2}.c-curated{fill:#10b981}"
+)
 
 
 @dataclass
@@ -39,27 +51,14 @@ def histogram(values: Sequence[float], bins: int = _BINS) -> tuple[float, float,
 
 
 def svg_histogram(title: str, values: Sequence[float]) -> str:
-    """An inline SVG bar chart of ``values``."""
+    """A captioned inline SVG histogram of ``values`` (the dashboard's ``histogram_chart``)."""
     low, high, counts = histogram(values)
-    peak = max(counts) or 1
-    bar = (_W - 2 * _PAD) / len(counts)
-    bars = []
-    for i, n in enumerate(counts):
-        h = (_H - 2 * _PAD) * n / peak
-        x, y = _PAD + i * bar, _H - _PAD - h
-        bars.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar - 1:.1f}" height="{h:.1f}" '
-            f'fill="#4c78a8"><title>{n}</title></rect>'
-        )
-    label = f"{html.escape(title)} (n={len(values)})"
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" role="img" '
-        f'aria-label="{label}"><text x="{_PAD}" y="12" font-size="11">{label}</text>'
-        + "".join(bars)
-        + f'<text x="{_PAD}" y="{_H - 4}" font-size="10">{low:.3g}</text>'
-        f'<text x="{_W - _PAD}" y="{_H - 4}" font-size="10" text-anchor="end">{high:.3g}</text>'
-        "</svg>"
-    )
+    width = (high - low) / len(counts) or 1.0
+    last = high if high > low else low + len(counts) * width
+    edges = [low + i * width for i in range(len(counts))] + [last]
+    label = f"{title} (n={len(values)})"
+    chart = histogram_chart({"curated": counts}, edges, name=label)
+    return f'<figure class="mini"><figcaption>{esc(label)}</figcaption>{chart}</figure>'
 
 
 def render_card(manifest: dict[str, Any], samples: dict[str, DomainSample]) -> str:
@@ -88,7 +87,8 @@ def render_card(manifest: dict[str, Any], samples: dict[str, DomainSample]) -> s
     versions = html.escape(json.dumps(manifest["model_versions"], sort_keys=True))
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-        f"<title>Winnow snapshot {manifest['snapshot_id'][:12]}</title></head><body>"
+        f"<title>Winnow snapshot {manifest['snapshot_id'][:12]}</title><style>{_CSS}</style>"
+        "</head><body>"
         f"<h1>Winnow dataset card</h1><p>Snapshot <code>{manifest['snapshot_id']}</code>, "
         f"tenant <code>{html.escape(manifest['tenant'])}</code>, format "
         f"<code>{manifest['format']}</code>.</p>"

@@ -1,8 +1,10 @@
-"""The monitor's commands: ``winnow alerts``, ``winnow report`` (and ``winnow serve monitor``)."""
+"""The monitor's commands: ``winnow alerts``, ``winnow report``.
+
+The service itself runs like every other one: ``winnow serve monitor`` (``winnow.cli.pipeline``).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated
@@ -91,18 +93,3 @@ def report(
         typer.echo(f"winnow report: cannot write {out}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(str(out))
-
-
-def serve_monitor() -> None:
-    """Run the monitor until SIGTERM (creates topics first, like the other services)."""
-    from winnow.agents.monitor import build
-    from winnow.agents.runtime import run_worker
-    from winnow.kafka.admin import ensure_topics
-    from winnow.log import configure_logging
-
-    settings = get_settings()
-    configure_logging(settings)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    loop.run_until_complete(ensure_topics(settings))
-    run_worker(build(settings), settings, loop)

@@ -42,10 +42,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from winnow.events import ChatMessage
@@ -493,13 +492,3 @@ def redact_example(example: Example) -> tuple[Example, dict[PiiType, int]]:
         "redactions": {t.value: n for t, n in totals.items()},
     }
     return example.model_copy(update=update), dict(totals)
-
-
-def redact_log_event(
-    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """structlog processor: redact PII in every string value of a log event before rendering."""
-    for key, value in event_dict.items():
-        if isinstance(value, str):
-            event_dict[key] = redact_pii(value).text
-    return event_dict

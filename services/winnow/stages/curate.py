@@ -7,6 +7,10 @@ from collections.abc import Callable, Sequence
 from winnow.dedup.index import FetchTexts, NearDuplicateIndex
 from winnow.example import Decision, Example
 from winnow.stages.filters.base import ExampleFilter, decide
+from winnow.stages.isolate import run_isolating
+
+Curated = tuple[list[Example], dict[str, bytes]]
+"""Decided examples, and the dedup signatures of those still accepted."""
 
 
 def curate_batch(
@@ -14,7 +18,7 @@ def curate_batch(
     filters: Sequence[ExampleFilter],
     index: NearDuplicateIndex | None,
     fetch: FetchTexts | None = None,
-) -> tuple[list[Example], dict[str, bytes]]:
+) -> Curated:
     """Decide every example; accepted ones then meet the duplicate index, in order.
 
     Returns the decided examples and the dedup signatures of those still accepted, for the store
@@ -37,6 +41,15 @@ def curate_batch(
     return decided, signatures
 
 
+def _merge(parts: list[Curated]) -> Curated:
+    decided: list[Example] = []
+    signatures: dict[str, bytes] = {}
+    for one, sig in parts:
+        decided += one
+        signatures.update(sig)
+    return decided, signatures
+
+
 def curate_isolating(
     examples: Sequence[Example],
     filters: Sequence[ExampleFilter],
@@ -53,21 +66,10 @@ def curate_isolating(
     propagate instead. Rerunning is safe: an example already added to ``index`` by the failed
     run is not its own duplicate.
     """
-    try:
-        decided, signatures = curate_batch(examples, filters, index, fetch)
-        return decided, signatures, []
-    except Exception as exc:
-        if reraise(exc):
-            raise
-    decided, signatures, failed = [], {}, []
-    for example in examples:
-        try:
-            one, sig = curate_batch([example], filters, index, fetch)
-        except Exception as exc:
-            if reraise(exc):
-                raise
-            failed.append((example, exc))
-            continue
-        decided += one
-        signatures.update(sig)
+    (decided, signatures), failed = run_isolating(
+        examples,
+        lambda batch: curate_batch(batch, filters, index, fetch),
+        _merge,
+        transient=reraise,
+    )
     return decided, signatures, failed

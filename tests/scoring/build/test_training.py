@@ -19,7 +19,7 @@ from winnow.scoring.build.onnx_heads import reward_features, write_reward
 from winnow.scoring.heads import OTHER, RewardHead, RouterHead
 from winnow.scoring.runtime import SessionConfig
 from winnow.settings import Settings, get_settings
-from winnow.testing.models import make_example
+from winnow.testing.examples import make_example
 
 
 class TestMLP:

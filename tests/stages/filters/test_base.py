@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from winnow.agents.config import filter_config
 from winnow.events import SOURCE_EVENT_ADAPTER
 from winnow.example import Example
 from winnow.reasons import DropReason
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates
-from winnow.stages.filters.base import AnswerLengthFilter, decide, default_filters
+from winnow.stages.filters.base import decide
+from winnow.stages.filters.basic import AnswerLengthFilter
+from winnow.stages.filters.defaults import default_filters
 from winnow.stages.heuristics import heuristic_scores, score_heuristics
 from winnow.stages.normalise import event_to_examples
 from winnow.testing.fixtures import ticket_event
@@ -22,7 +25,9 @@ def _ex(answer: str, **kw: str) -> Example:
 
 
 def _decide(ex: Example) -> Example:
-    return decide(ex, default_filters(Settings(min_answer_chars=20, max_answer_chars=200)))
+    return decide(
+        ex, default_filters(filter_config(Settings(min_answer_chars=20, max_answer_chars=200)))
+    )
 
 
 class TestFilters:

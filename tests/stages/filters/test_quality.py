@@ -6,12 +6,14 @@ import csv
 
 import pytest
 
+from winnow.agents.config import filter_config
 from winnow.events import SOURCE_EVENT_ADAPTER
 from winnow.example import Example
 from winnow.reasons import DropReason
 from winnow.settings import ScoreLimits, Settings
 from winnow.stages.decode import Coordinates
-from winnow.stages.filters.base import ExampleFilter, decide, default_filters
+from winnow.stages.filters.base import ExampleFilter, decide
+from winnow.stages.filters.defaults import default_filters
 from winnow.stages.filters.language import LanguageFilter, LanguageIdentifier
 from winnow.stages.filters.quality import (
     BoilerplateFilter,
@@ -155,7 +157,7 @@ class TestScores:
 class TestDefaults:
     def test_default_filters_good_and_bad(self) -> None:
         """The default list keeps a good answer and gives a bare refusal its reason."""
-        filters = default_filters(Settings())
+        filters = default_filters(filter_config(Settings()))
         out = decide(_ex(GOOD), filters)
         assert out.decision is not None and out.decision.status == "accepted"
         out = decide(_ex("As an AI language model I cannot help with that request."), filters)

@@ -1,1 +1,1 @@
-"""Curation filters: each returns drop reasons for an example; `decide` applies them."""
+"""Curation filters: each returns a drop reason or None; ``base.decide`` applies them."""

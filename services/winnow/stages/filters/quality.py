@@ -10,10 +10,10 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from winnow.example import Example, ExampleKind
 from winnow.reasons import DropReason
-from winnow.settings import ScoreLimits
 from winnow.stages.filters.base import ExampleFilter
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -188,6 +188,20 @@ class LowCsatFilter(ExampleFilter):
         return DropReason.LOW_CSAT if example.csat < self.min_csat else None
 
 
+class ScoreLimits(Protocol):
+    """Lowest model scores an example may have; ``None`` sets no bound (``WINNOW_SCORE_THRESHOLDS``
+    entries are these)."""
+
+    @property
+    def reward(self) -> float | None: ...
+
+    @property
+    def relevance(self) -> float | None: ...
+
+    @property
+    def domain_confidence(self) -> float | None: ...
+
+
 _SCORE_REASONS: dict[str, DropReason] = {
     "reward": DropReason.LOW_REWARD,
     "relevance": DropReason.LOW_RELEVANCE,
@@ -212,7 +226,8 @@ def resolve_limits(
     for key in keys:
         limits = thresholds.get(key)
         if limits is not None:
-            out.update({k: v for k, v in limits.model_dump().items() if v is not None})
+            bounds = {name: getattr(limits, name) for name in _SCORE_REASONS}
+            out.update({k: v for k, v in bounds.items() if v is not None})
     return out
 
 

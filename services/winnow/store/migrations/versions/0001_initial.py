@@ -18,7 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Create the three tables and their indexes."""
+    _dead_letters()
+    _examples()
+    _rejections()
 
+
+def _dead_letters() -> None:
     op.create_table(
         "dead_letters",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -38,6 +44,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_dead_letters_failed_at"), ["failed_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_dead_letters_reason"), ["reason"], unique=False)
 
+
+def _examples() -> None:
     op.create_table(
         "examples",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -84,6 +92,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_examples_stored_at"), ["stored_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_examples_tenant"), ["tenant"], unique=False)
 
+
+def _rejections() -> None:
     op.create_table(
         "rejections",
         sa.Column("id", sa.String(length=64), nullable=False),

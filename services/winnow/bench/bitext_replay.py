@@ -4,7 +4,7 @@ Each row becomes a resolved support ticket (question, agent answer). The same st
 run — validate and redact, heuristics, the ONNX quality models when built, filters, the
 near-duplicate index, the idempotent store — in arrival order, in batches of 256.
 
-Usage: ``.venv/bin/python bench/bitext_replay.py [CSV]`` (reads ../shared/data in place).
+Usage: ``.venv/bin/python -m winnow.bench.bitext_replay [CSV]`` (reads ../shared/data in place).
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from winnow.agents.config import filter_config
 from winnow.agents.scorer import load_batch_scorer
 from winnow.dedup.index import NearDuplicateIndex
 from winnow.events import DeadLetter
 from winnow.settings import Settings
 from winnow.stages.curate import curate_batch
 from winnow.stages.decode import Coordinates
-from winnow.stages.filters.base import default_filters
+from winnow.stages.filters.defaults import default_filters
 from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
 from winnow.store.migrate import upgrade
@@ -41,7 +42,7 @@ def main(path: Path = DEFAULT_CSV) -> None:
     with path.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     score = load_batch_scorer(settings)
-    filters = default_filters(settings)
+    filters = default_filters(filter_config(settings))
     index = NearDuplicateIndex(settings.dedup_near_threshold)
     db = Path(tempfile.mkdtemp()) / "replay.db"
     upgrade(f"sqlite:///{db}")

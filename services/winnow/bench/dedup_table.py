@@ -1,14 +1,14 @@
 """Print the dedup measurements: precision/recall on planted copies, speed, bytes per example.
 
-Usage: ``.venv/bin/python bench/dedup.py [N] [SEED]`` (reads ../shared/data in place). The index
-at 100k and 1M examples, against exact search: ``winnow bench dedup``.
+Usage: ``.venv/bin/python -m winnow.bench.dedup_table [N] [SEED]`` (reads ../shared/data in
+place). The index at 100k and 1M examples, against exact search: ``winnow bench dedup``.
 """
 
 from __future__ import annotations
 
 import sys
 
-from winnow.bench.dedup import measure_dedup, measure_memory
+from winnow.bench.dedup_quality import measure_dedup, measure_memory
 
 
 def main(n: int = 5000, seed: int = 0) -> None:

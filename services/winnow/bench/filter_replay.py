@@ -1,6 +1,7 @@
 """Run the Bitext customer-support Q&A through the curation filters; print counts by reason.
 
-Usage: ``.venv/bin/python bench/filters.py [CSV]`` (reads the shared data in place).
+Usage: ``.venv/bin/python -m winnow.bench.filter_replay [CSV]`` (reads the shared data in
+place).
 """
 
 from __future__ import annotations
@@ -11,23 +12,25 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from winnow.agents.config import filter_config
 from winnow.events import SOURCE_EVENT_ADAPTER
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates
-from winnow.stages.filters.base import decide, default_filters
+from winnow.stages.filters.base import decide
+from winnow.stages.filters.defaults import default_filters
 from winnow.stages.heuristics import score_heuristics
 from winnow.stages.normalise import event_to_examples
-from winnow.testing.fixtures import ticket_event
+from winnow.testing.fixtures import shared_data_dir, ticket_event
 
-DEFAULT_CSV = Path(
-    Path(__file__).resolve().parents[1].parent / "shared/data/bitext-customer-support-llm/"
-    "Bitext_Sample_Customer_Support_Training_Dataset.shared.csv"
+DEFAULT_CSV = (
+    shared_data_dir()
+    / "bitext-customer-support-llm/Bitext_Sample_Customer_Support_Training_Dataset.shared.csv"
 )
 
 
 def main(path: Path = DEFAULT_CSV) -> None:
     """Print, per drop reason, how many Bitext rows it applies to, and the accepted count."""
-    filters = default_filters(Settings())
+    filters = default_filters(filter_config(Settings()))
     with path.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     reasons: Counter[str] = Counter()

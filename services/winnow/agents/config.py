@@ -1,0 +1,29 @@
+"""Stage configuration built from ``Settings``: the services' side of "stages take knobs as
+arguments". Kept apart from the agents so that tests and benchmarks can build a stage's config
+without importing faust."""
+
+from __future__ import annotations
+
+from winnow.settings import Settings
+from winnow.stages.filters.defaults import FilterConfig
+
+
+def filter_config(settings: Settings) -> FilterConfig:
+    """The curation filters' thresholds, from ``WINNOW_*`` settings."""
+    s = settings
+    return FilterConfig(
+        min_answer_chars=s.min_answer_chars,
+        max_answer_chars=s.max_answer_chars,
+        max_prompt_chars=s.max_prompt_chars,
+        boilerplate_min_substance_chars=s.boilerplate_min_substance_chars,
+        max_duplicate_line_fraction=s.max_duplicate_line_fraction,
+        max_top_ngram_fraction=s.max_top_ngram_fraction,
+        max_duplicate_ngram_fraction=s.max_duplicate_ngram_fraction,
+        score_thresholds=dict(s.score_thresholds),
+        min_alpha_ratio=s.min_alpha_ratio,
+        min_csat=s.min_csat,
+        allowed_languages=tuple(s.allowed_languages),
+        language_candidates=tuple(s.language_candidates),
+        language_min_chars=s.language_min_chars,
+        extra_filters=tuple(s.curate_extra_filters),
+    )

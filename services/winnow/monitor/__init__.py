@@ -1,0 +1,1 @@
+"""Data quality: window statistics, drift, expectation suites, alert rules and the dashboard."""

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    model_serializer,
+    model_validator,
+)
 
 from winnow.reasons import DeadLetterReason
 
@@ -85,6 +93,19 @@ class ChatMessage(_Model):
 
     role: Role
     content: str
+    weight: Literal[0, 1] | None = Field(
+        None,
+        description="Assistant messages only: 1 to train on this message, 0 to keep it as context "
+        "only (OpenAI fine-tuning's `weight`). Omitted: trained on.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_weight(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Messages without a weight serialise exactly as before (OpenAI refuses unknown keys).
+        data: dict[str, Any] = handler(self)
+        if data.get("weight") is None:
+            data.pop("weight", None)
+        return data
 
 
 class Thumb(StrEnum):

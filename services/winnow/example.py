@@ -57,6 +57,16 @@ class Decision(BaseModel):
     decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
+class TurnScore(BaseModel):
+    """Scores of one substantive agent turn of a conversation, judged in its context."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int = Field(ge=0, description="Position of the agent turn in ``messages``.")
+    reward: float
+    relevance: float
+
+
 class Example(BaseModel):
     """A candidate training example, from normalisation to the store."""
 
@@ -76,6 +86,11 @@ class Example(BaseModel):
     csat: int | None = None
     category: str | None = None
     scores: dict[str, float] = Field(default_factory=dict)
+    turn_scores: list[TurnScore] = Field(
+        default_factory=list,
+        description="Per-turn scores of a support conversation's substantive agent turns; the "
+        "example's reward and relevance are their mean.",
+    )
     flags: list[str] = Field(default_factory=list)
     redactions: dict[str, int] = Field(
         default_factory=dict, description="PII values replaced by placeholders, by type."
@@ -86,12 +101,36 @@ class Example(BaseModel):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @property
+    def answer_index(self) -> int | None:
+        """Position of the answer curation judges in ``messages`` (None for preferences).
+
+        The last assistant message with a training weight: in a weighted support conversation
+        that is the last substantive agent turn, not the closing small talk after it.
+        """
+        if self.kind is ExampleKind.PREFERENCE or not self.messages:
+            return None
+        weighted = [
+            i for i, m in enumerate(self.messages) if m.role is Role.ASSISTANT and m.weight == 1
+        ]
+        if weighted:
+            return weighted[-1]
+        return len(self.messages) - 1
+
+    @property
     def answer(self) -> str:
-        """The text curation judges: the chosen response, or the final assistant message."""
+        """The text curation judges: the chosen response, or the answer message.
+
+        For a weighted support conversation: its substantive agent turns (weight 1), joined, so
+        the answer filters judge what the agent contributed, not the goodbye at the end.
+        """
         if self.kind is ExampleKind.PREFERENCE:
             return self.chosen or ""
-        if self.messages and self.messages[-1].role is Role.ASSISTANT:
-            return self.messages[-1].content
+        trained = [m.content for m in self.messages if m.role is Role.ASSISTANT and m.weight == 1]
+        if trained:
+            return "\n\n".join(trained)
+        index = self.answer_index
+        if index is not None and self.messages[index].role is Role.ASSISTANT:
+            return self.messages[index].content
         return ""
 
     @property
@@ -99,7 +138,13 @@ class Example(BaseModel):
         """The messages before the answer."""
         if self.kind is ExampleKind.PREFERENCE:
             return list(self.messages)
-        return list(self.messages[:-1])
+        index = self.answer_index
+        return list(self.messages[: index if index is not None else 0])
+
+    @property
+    def weighted(self) -> bool:
+        """Whether assistant messages carry training weights (multi-turn support tickets)."""
+        return any(m.weight is not None for m in self.messages)
 
 
 def example_id(

@@ -53,7 +53,13 @@ class DropReason(StrEnum):
     BOILERPLATE = "boilerplate"
     """The answer is an AI disclaimer, a refusal or a "contact support" line with no substance."""
     ESCALATION_ONLY = "escalation_only"
-    """The answer only hands the customer over ("let me transfer you") and solves nothing."""
+    """The answer only hands the customer over ("let me transfer you") and solves nothing; for a
+    support conversation, every substantive agent turn does."""
+    NO_SUBSTANTIVE_TURN = "no_substantive_turn"
+    """No agent turn of the support conversation carries substance: greetings, identity checks
+    and closing small talk only."""
+    CONVERSATION_TOO_LONG = "conversation_too_long"
+    """The whole support conversation has more tokens than ``WINNOW_MAX_CONVERSATION_TOKENS``."""
     REPETITIVE = "repetitive"
     """Too many repeated lines or n-grams (Gopher-style repetition thresholds)."""
     NON_TEXT = "non_text"

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from tests.conversations import as_ticket_event, dialogue
+
 from winnow.events import SOURCE_EVENT_ADAPTER, Role
 from winnow.example import ExampleKind
 from winnow.stages.decode import Coordinates
-from winnow.stages.normalise import UNRESOLVED_FLAG, event_to_examples
+from winnow.stages.normalise import (
+    UNRESOLVED_FLAG,
+    NormaliseOptions,
+    TicketShape,
+    event_to_examples,
+)
 from winnow.testing.fixtures import feedback_event, synthetic_event, ticket_event
 
 C = Coordinates("topic", 0, 7)
@@ -37,8 +44,42 @@ class TestTickets:
             Role.ASSISTANT,
         ]
         assert ex.messages[0].content == "My parcel is late.\n\nOrder #A1."
-        assert ex.answer == "Rerouted, arrives Friday."
+        assert [m.weight for m in ex.messages] == [None, 1, None, 1]
+        assert ex.answer == "Which address?\n\nRerouted, arrives Friday."
         assert (ex.source.topic, ex.source.offset, ex.source.fanout) == ("topic", 7, 1)
+
+    def test_closing_small_talk_and_identity_checks_weigh_nothing(self) -> None:
+        """A real STAR fraud report: identity checks and goodbyes get weight 0, answers 1."""
+        [ex] = _examples(as_ticket_event(dialogue("bank_fraud_report")))
+        weights = [m.weight for m in ex.messages if m.role is Role.ASSISTANT]
+        assert weights == [0, 0, 0, 0, 1, 1, 0, 0]
+        assert ex.messages[-1].content == "Thank you and goodbye." and ex.weighted
+        assert ex.answer.startswith("Could you provide a detailed fraud report now")
+        assert "goodbye" not in ex.answer
+
+    def test_per_turn_shape_gives_one_example_per_substantive_turn(self) -> None:
+        """``per_turn``: each example ends with its substantive turn, earlier ones weigh 0."""
+        doc = as_ticket_event(dialogue("bank_fraud_report"))
+        options = NormaliseOptions(ticket_shape=TicketShape.PER_TURN)
+        exs = event_to_examples(SOURCE_EVENT_ADAPTER.validate_python(doc), C, options)
+        assert [e.source.fanout for e in exs] == [2, 2] and len({e.id for e in exs}) == 2
+        for ex in exs:
+            assert ex.messages[-1].weight == 1
+            assert all(m.weight == 0 for m in ex.messages[:-1] if m.role is Role.ASSISTANT)
+        assert exs[1].messages[-1].content.startswith("Your report has been successfully")
+
+    def test_producer_category_maps_to_domain(self) -> None:
+        """A mapped producer category (or tag) becomes the domain; an unmapped one none."""
+        options = NormaliseOptions(category_map={"billing": "invoice", "tag:lost-card": "payment"})
+        adapt = SOURCE_EVENT_ADAPTER.validate_python
+        d = dialogue("bank_fraud_report")
+        [mapped] = event_to_examples(adapt(as_ticket_event(d, category="Billing")), C, options)
+        [tagged] = event_to_examples(
+            adapt(as_ticket_event(d, category="misc", tags=["x", "Lost-Card"])), C, options
+        )
+        [unmapped] = event_to_examples(adapt(as_ticket_event(d, category="misc")), C, options)
+        assert (mapped.domain, tagged.domain, unmapped.domain) == ("invoice", "payment", None)
+        assert mapped.category == "Billing"
 
     def test_unresolved_ticket_is_flagged(self) -> None:
         """An unresolved ticket still becomes an example, flagged for curation to judge."""

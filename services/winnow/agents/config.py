@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from winnow.settings import Settings
 from winnow.stages.filters.defaults import FilterConfig
+from winnow.stages.normalise import NormaliseOptions, TicketShape
 
 
 def filter_config(settings: Settings) -> FilterConfig:
@@ -26,4 +27,13 @@ def filter_config(settings: Settings) -> FilterConfig:
         language_candidates=tuple(s.language_candidates),
         language_min_chars=s.language_min_chars,
         extra_filters=tuple(s.curate_extra_filters),
+        max_conversation_tokens=s.max_conversation_tokens,
+    )
+
+
+def normalise_options(settings: Settings) -> NormaliseOptions:
+    """Ticket example shape and producer category map, from ``WINNOW_*`` settings."""
+    return NormaliseOptions(
+        TicketShape(settings.ticket_example_shape),
+        {k.strip().casefold(): v for k, v in settings.category_map.items()},
     )

@@ -6,6 +6,7 @@ from typing import Any, Final
 
 import structlog
 
+from winnow.agents.config import normalise_options
 from winnow.agents.runtime import WinnowApp, build_app, id_keyed, run_batches, send_all
 from winnow.events import DeadLetter
 from winnow.metrics import CANDIDATES_OUT, DEAD_LETTERS, EVENTS_IN, PII_REDACTED
@@ -34,6 +35,8 @@ def build(settings: Settings) -> WinnowApp:
     candidates = app.topic(layout.candidates, key_serializer="raw", value_serializer="raw")
     dlq = app.topic(layout.dlq, key_serializer="raw", value_serializer="raw")
 
+    options = normalise_options(settings)
+
     @app.agent(sources)
     async def validate(stream: Any) -> None:
         await run_batches(app, stream, settings, validate_events)
@@ -47,7 +50,9 @@ def build(settings: Settings) -> WinnowApp:
             raw = event.value if isinstance(event.value, bytes) else bytes(event.value or b"")
             coords = Coordinates(msg.topic, msg.partition, msg.offset)
             try:
-                outcome = validate_record(raw, coords, max_bytes=settings.max_event_bytes)
+                outcome = validate_record(
+                    raw, coords, max_bytes=settings.max_event_bytes, options=options
+                )
                 encoded = [] if isinstance(outcome, DeadLetter) else id_keyed(outcome)
             except Exception as exc:
                 # validate_record turns every bad input into a dead letter; this is a bug

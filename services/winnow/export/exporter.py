@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from winnow.events import ChatMessage
 from winnow.example import Example
 from winnow.export.card import DomainSample, render_card
 from winnow.export.exceptions import ExportError
@@ -92,7 +91,7 @@ def scrub(example: Example) -> tuple[Example, Counter[str]]:
         hits.update({t.value: n for t, n in result.counts.items()})
         return result.text
 
-    messages = [ChatMessage(role=m.role, content=clean(m.content)) for m in example.messages]
+    messages = [m.model_copy(update={"content": clean(m.content)}) for m in example.messages]
     chosen = clean(example.chosen) if example.chosen is not None else None
     rejected = clean(example.rejected) if example.rejected is not None else None
     if not hits:

@@ -2,7 +2,8 @@
 
 - ``openai-chat`` (JSONL): ``{"messages": [{"role", "content"}, ...]}`` ending with the assistant
   answer, as OpenAI fine-tuning and TRL's ``SFTTrainer`` read it. SFT examples as they are;
-  preferences as their prompt plus the chosen answer; negatives are skipped.
+  preferences as their prompt plus the chosen answer; negatives are skipped. Support
+  conversations keep every turn, with OpenAI's ``weight`` (0/1) on each assistant message.
 - ``dpo`` (JSONL): TRL's *conversational preference* format, ``{"prompt": [messages...],
   "chosen": [{"role": "assistant", ...}], "rejected": [{"role": "assistant", ...}]}``, read by
   ``DPOTrainer`` (and ORPO, CPO...), which applies the chat template itself. Preferences only.
@@ -10,7 +11,7 @@
   "completion": [{"role": "assistant", ...}], "label": bool}``: SFT examples are desirable
   (``true``), negatives undesirable (``false``), and a preference gives one row of each.
 - ``parquet``: one row per example of every kind with its scores, flags, provenance and source,
-  for analysis or a custom trainer.
+  for analysis or a custom trainer; ``message_weights`` is the per-message training mask.
 
 Only these keys are written in the JSONL formats: OpenAI's validator refuses unknown ones.
 """
@@ -47,6 +48,21 @@ def _messages(example: Example) -> list[Row]:
     return [{"role": m.role.value, "content": m.content} for m in example.prompt_messages]
 
 
+def weighted_messages(example: Example) -> list[Row]:
+    """Every message of a weighted conversation; assistant messages carry ``weight`` 0 or 1.
+
+    OpenAI fine-tuning trains only on assistant messages with weight 1; greetings, identity
+    checks and goodbyes (weight 0) stay as context.
+    """
+    rows: list[Row] = []
+    for m in example.messages:
+        row: Row = {"role": m.role.value, "content": m.content}
+        if m.role is Role.ASSISTANT:
+            row["weight"] = 1 if m.weight is None else m.weight
+        rows.append(row)
+    return rows
+
+
 def _assistant(text: str) -> list[Row]:
     return [{"role": Role.ASSISTANT.value, "content": text}]
 
@@ -62,6 +78,8 @@ def rows_for(example: Example, fmt: ExportFormat) -> list[Row]:
     if fmt is ExportFormat.PARQUET:
         return [parquet_row(example)]
     if fmt is ExportFormat.OPENAI_CHAT:
+        if kind is ExampleKind.SFT and example.weighted and _has_answer(example):
+            return [{"messages": weighted_messages(example)}]
         if kind is ExampleKind.SFT and _has_answer(example):
             return [{"messages": [*_messages(example), *_assistant(example.answer)]}]
         if preference:
@@ -101,6 +119,12 @@ def parquet_row(example: Example) -> Row:
         "kind": example.kind.value,
         "domain": example.domain,
         "messages": [{"role": m.role.value, "content": m.content} for m in example.messages],
+        # Per-message training weight (1 train, 0 context only): the mask a custom trainer
+        # applies; user and system messages are 0, unweighted assistant messages 1.
+        "message_weights": [
+            (1 if m.weight is None else m.weight) if m.role is Role.ASSISTANT else 0
+            for m in example.messages
+        ],
         "chosen": example.chosen,
         "rejected": example.rejected,
         "provenance": example.provenance,

@@ -16,6 +16,7 @@ SCHEMA = pa.schema(
         ("kind", pa.string()),
         ("domain", pa.string()),
         ("messages", pa.list_(_MESSAGE)),
+        ("message_weights", pa.list_(pa.int8())),
         ("chosen", pa.string()),
         ("rejected", pa.string()),
         ("provenance", pa.string()),

@@ -1,8 +1,9 @@
 """Checks that exported rows follow the formats trainers read; each raises ``ValueError``.
 
 - OpenAI chat fine-tuning: ``{"messages": [...]}`` only, every message ``{"role", "content"}``
-  with a role in system/user/assistant and a non-empty string content, at least one user
-  message, and the last message from the assistant (the answer trained on).
+  with a role in system/user/assistant and a non-empty string content (assistant messages may
+  add ``weight`` 0 or 1), at least one user message, the last message from the assistant and
+  at least one assistant message trained on (weight 1 or none).
 - TRL conversational preference (``DPOTrainer``): ``prompt`` a non-empty list of messages not
   ending with the assistant, ``chosen`` and ``rejected`` each one assistant message.
 - TRL conversational unpaired preference (``KTOTrainer``): ``prompt`` as above, ``completion``
@@ -20,10 +21,12 @@ def _messages(value: Any, what: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not value:
         raise ValueError(f"{what} must be a non-empty list of messages")
     for m in value:
-        if not isinstance(m, dict) or set(m) != {"role", "content"}:
+        if not isinstance(m, dict) or set(m) - {"weight"} != {"role", "content"}:
             raise ValueError(f"{what}: a message must have exactly role and content: {m!r}")
         if m["role"] not in ROLES:
             raise ValueError(f"{what}: unknown role {m['role']!r}")
+        if "weight" in m and (m["role"] != "assistant" or m["weight"] not in (0, 1)):
+            raise ValueError(f"{what}: weight must be 0 or 1, on assistant messages only")
         if not isinstance(m["content"], str) or not m["content"]:
             raise ValueError(f"{what}: content must be a non-empty string")
     return value
@@ -56,6 +59,8 @@ def check_openai_chat(row: dict[str, Any]) -> None:
         raise ValueError("the last message must be the assistant's answer")
     if not any(m["role"] == "user" for m in messages):
         raise ValueError("messages need a user message")
+    if not any(m["role"] == "assistant" and m.get("weight", 1) == 1 for m in messages):
+        raise ValueError("no assistant message has weight 1: nothing to train on")
 
 
 def check_dpo(row: dict[str, Any]) -> None:

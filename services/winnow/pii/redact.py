@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from winnow.events import ChatMessage
 from winnow.example import Example, example_id
 from winnow.pii.checks import (
     IBAN_LENGTHS,
@@ -474,7 +473,7 @@ def redact_example(example: Example) -> tuple[Example, dict[PiiType, int]]:
         totals.update(result.counts)
         return result.text
 
-    messages = [ChatMessage(role=m.role, content=clean(m.content)) for m in example.messages]
+    messages = [m.model_copy(update={"content": clean(m.content)}) for m in example.messages]
     chosen = clean(example.chosen) if example.chosen is not None else None
     rejected = clean(example.rejected) if example.rejected is not None else None
     new_id = example_id(

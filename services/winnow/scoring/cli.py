@@ -28,6 +28,7 @@ def score(
     _setup()
     from tqdm import tqdm
 
+    from winnow.agents.config import normalise_options
     from winnow.scoring import QualityScorer
     from winnow.scoring.offline import (
         OfflineStats,
@@ -42,7 +43,9 @@ def score(
     output.parent.mkdir(parents=True, exist_ok=True)
     with input.open("rb") as src, output.open("w", encoding="utf-8") as out:
         lines = tqdm(src, total=count_lines(input), unit="event", file=sys.stderr)
-        examples = examples_from_lines(lines, input.name, settings.max_event_bytes, stats)
+        examples = examples_from_lines(
+            lines, input.name, settings.max_event_bytes, stats, normalise_options(settings)
+        )
         score_stream(examples, scorer, out, batch or settings.batch_max, stats)
     typer.echo(
         f"{stats.events} events -> {stats.examples} scored examples in {output}"

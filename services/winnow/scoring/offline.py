@@ -14,7 +14,7 @@ from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.scoring import QualityScorer
 from winnow.stages.decode import Coordinates, decode_event
-from winnow.stages.normalise import event_to_examples
+from winnow.stages.normalise import NormaliseOptions, event_to_examples
 
 
 @dataclass
@@ -27,7 +27,11 @@ class OfflineStats:
 
 
 def examples_from_lines(
-    lines: Iterable[bytes], source: str, max_bytes: int, stats: OfflineStats
+    lines: Iterable[bytes],
+    source: str,
+    max_bytes: int,
+    stats: OfflineStats,
+    options: NormaliseOptions | None = None,
 ) -> Iterator[Example]:
     """Decode and normalise JSONL events; invalid lines are counted by reason, not raised."""
     for number, raw in enumerate(lines):
@@ -41,7 +45,9 @@ def examples_from_lines(
             key = str(decoded.reason)
             stats.dead_letters[key] = stats.dead_letters.get(key, 0) + 1
             continue
-        yield from event_to_examples(decoded, Coordinates(topic=source, offset=number))
+        yield from event_to_examples(
+            decoded, Coordinates(topic=source, offset=number), options
+        )
 
 
 def score_stream(

@@ -14,11 +14,15 @@ import numpy as np
 import structlog
 
 from winnow.events import Role
-from winnow.example import Example, ExampleKind
+from winnow.example import Example, ExampleKind, TurnScore
 from winnow.scoring.embedder import Embedder
-from winnow.scoring.heads import RewardHead, RouterHead
+from winnow.scoring.heads import FloatArray, RewardHead, RouterHead
 from winnow.scoring.runtime import SessionConfig
+from winnow.scoring.turns import JudgedTurn, judged_turns
 from winnow.settings import Settings
+from winnow.stages.ticket import issue_of
+
+TICKET_EVENT = "winnow.support_ticket.v1"
 
 
 def _log() -> structlog.typing.FilteringBoundLogger:
@@ -28,6 +32,19 @@ def _log() -> structlog.typing.FilteringBoundLogger:
 
 
 TRUNCATED_FLAG = "truncated"
+
+
+def routing_text(example: Example) -> str:
+    """What the router reads: a ticket's issue statement, else the last user question.
+
+    The last customer turn of a real ticket is usually "thanks, that's all"; the customer's first
+    substantive message says what the ticket is about (measured in docs/conversations.md).
+    """
+    if example.source.event_type == TICKET_EVENT:
+        issue = issue_of(example.messages)
+        if issue:
+            return issue
+    return question_of(example)
 
 
 def question_of(example: Example) -> str:
@@ -89,10 +106,23 @@ class QualityScorer:
             return []
         started = time.perf_counter()
         questions = [question_of(e) for e in examples]
+        routed = [routing_text(e) for e in examples]
         answers = [e.answer for e in examples]
         rejected = [e.rejected if e.kind is ExampleKind.PREFERENCE else None for e in examples]
+        turns = [judged_turns(e) for e in examples]
+        turn_texts = [t for ts in turns for j in ts for t in (j.context, j.answer)]
         # Identical texts (a shared question, a repeated canned answer) are embedded once.
-        texts = list(dict.fromkeys([*questions, *answers, *(r for r in rejected if r is not None)]))
+        texts = list(
+            dict.fromkeys(
+                [
+                    *questions,
+                    *routed,
+                    *answers,
+                    *(r for r in rejected if r is not None),
+                    *turn_texts,
+                ]
+            )
+        )
         index = {t: i for i, t in enumerate(texts)}
         embedded = self.embedder.embed(texts)
         vec, cut = embedded.vectors, embedded.truncated
@@ -100,12 +130,15 @@ class QualityScorer:
         a = vec[[index[t] for t in answers]]
         relevance = np.clip((q * a).sum(axis=1), -1.0, 1.0)
         reward = self.reward.reward(q, a)
-        domains, confidences = self.router.route(q, self.min_confidence)
+        domains, confidences = self.router.route(
+            vec[[index[t] for t in routed]], self.min_confidence
+        )
         pref_rows = [i for i, r in enumerate(rejected) if r is not None]
         reward_rejected = self.reward.reward(
             q[pref_rows], vec[[index[rejected[i] or ""] for i in pref_rows]]
         )
         rejected_reward = dict(zip(pref_rows, reward_rejected.tolist(), strict=True))
+        per_turn = self._score_turns(turns, vec, index)
         out: list[Example] = []
         for i, ex in enumerate(examples):
             scores = {
@@ -113,12 +146,24 @@ class QualityScorer:
                 "reward": float(reward[i]),
                 "relevance": float(relevance[i]),
                 "domain_confidence": float(confidences[i]),
+                **turn_summary(per_turn[i]),
             }
+            domain = domains[i]
+            if ex.domain is not None:
+                # The producer's category, mapped by WINNOW_CATEGORY_MAP, wins; whether the router
+                # agrees is a metric (router quality) and a monitor signal (category drift).
+                scores["router_agrees"] = 1.0 if domain == ex.domain else 0.0
+                domain = ex.domain
             if i in rejected_reward:
                 scores["reward_rejected"] = rejected_reward[i]
                 scores["reward_margin"] = scores["reward"] - rejected_reward[i]
             rej = rejected[i]
-            texts_of = [questions[i], answers[i], *([rej] if rej is not None else [])]
+            texts_of = [
+                questions[i],
+                answers[i],
+                *([rej] if rej is not None else []),
+                *(t for j in turns[i] for t in (j.context, j.answer)),
+            ]
             flags = list(ex.flags)
             if any(cut[index[t]] for t in texts_of) and TRUNCATED_FLAG not in flags:
                 flags.append(TRUNCATED_FLAG)
@@ -126,7 +171,8 @@ class QualityScorer:
                 ex.model_copy(
                     update={
                         "scores": scores,
-                        "domain": domains[i],
+                        "turn_scores": per_turn[i],
+                        "domain": domain,
                         "flags": flags,
                         "model_versions": {**ex.model_versions, **self.model_versions},
                     }
@@ -139,6 +185,43 @@ class QualityScorer:
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
         return out
+
+    def _score_turns(
+        self, turns: list[list[JudgedTurn]], vec: FloatArray, index: dict[str, int]
+    ) -> list[list[TurnScore]]:
+        """Reward and relevance of every judged turn, through the same heads as whole examples."""
+        flat = [j for ts in turns for j in ts]
+        if not flat:
+            return [[] for _ in turns]
+        ctx = vec[[index[j.context] for j in flat]]
+        ans = vec[[index[j.answer] for j in flat]]
+        rewards = self.reward.reward(ctx, ans).tolist()
+        relevances = np.clip((ctx * ans).sum(axis=1), -1.0, 1.0).tolist()
+        scored = iter(zip(flat, rewards, relevances, strict=True))
+        return [
+            [
+                TurnScore(index=j.index, reward=r, relevance=v)
+                for j, r, v in (next(scored) for _ in ts)
+            ]
+            for ts in turns
+        ]
+
+
+def turn_summary(turns: list[TurnScore]) -> dict[str, float]:
+    """A conversation's quality from its judged turns: the mean (reward, relevance), the minimum.
+
+    The mean, not the last turn: a ticket is as good as its answers on average, and the last
+    turn is usually a goodbye. The minimum goes along so one bad answer can still be caught.
+    """
+    if not turns:
+        return {}
+    rewards = [t.reward for t in turns]
+    return {
+        "reward": float(np.mean(rewards)),
+        "relevance": float(np.mean([t.relevance for t in turns])),
+        "reward_min": float(min(rewards)),
+        "turns_judged": float(len(turns)),
+    }
 
 
 def session_config(settings: Settings) -> SessionConfig:

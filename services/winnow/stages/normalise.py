@@ -7,7 +7,9 @@ validator dead-letters it with ``no_example``. Examples of one event share its `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 from winnow.events import (
     ChatFeedbackEvent,
@@ -16,11 +18,13 @@ from winnow.events import (
     Role,
     SourceEvent,
     Speaker,
+    SupportTicket,
     SupportTicketEvent,
     SyntheticExampleEvent,
 )
 from winnow.example import Example, ExampleKind, SourceRef, example_id
 from winnow.stages.decode import Coordinates
+from winnow.stages.ticket import segment_conversation
 
 UNRESOLVED_FLAG = "unresolved_ticket"
 
@@ -37,12 +41,16 @@ class _Draft:
     flags: tuple[str, ...] = ()
 
 
-def ticket_to_examples(event: SupportTicketEvent) -> list[_Draft]:
-    """A support conversation -> one multi-turn SFT example ending with the agent's last answer.
+class TicketShape(StrEnum):
+    """How a support conversation becomes training examples."""
 
-    Consecutive turns by the same speaker are joined; greetings before the customer's first
-    message and customer turns after the last agent answer ("thanks!") are dropped.
-    """
+    CONVERSATION = "conversation"
+    """One multi-turn example; only substantive agent turns have training weight 1."""
+    PER_TURN = "per_turn"
+    """One example per substantive agent turn, ending with it (earlier agent turns weight 0)."""
+
+
+def _ticket_messages(event: SupportTicketEvent) -> list[ChatMessage]:
     messages: list[ChatMessage] = []
     for turn in event.data.turns:
         role = Role.USER if turn.speaker is Speaker.CUSTOMER else Role.ASSISTANT
@@ -55,10 +63,43 @@ def ticket_to_examples(event: SupportTicketEvent) -> list[_Draft]:
             messages.append(ChatMessage(role=role, content=turn.text))
     while messages and messages[-1].role is not Role.ASSISTANT:
         messages.pop()
-    if not messages:
+    return messages
+
+
+def ticket_to_examples(
+    event: SupportTicketEvent, shape: TicketShape = TicketShape.CONVERSATION
+) -> list[_Draft]:
+    """A support conversation -> multi-turn SFT example(s) with a training weight per agent turn.
+
+    Consecutive turns by the same speaker are joined; agent turns before the customer's first
+    message and customer turns after the last agent turn are dropped. Agent turns that are
+    greetings, identity checks, acknowledgements or closing small talk get ``weight`` 0
+    (``stages.ticket``); a ticket with no substantive agent turn still yields its example, for
+    curation to reject with a reason. A ticket with a single agent reply stays unweighted.
+    """
+    plain = _ticket_messages(event)
+    if not plain:
         return []
     flags = () if event.data.status is ResolutionStatus.RESOLVED else (UNRESOLVED_FLAG,)
-    return [_Draft(ExampleKind.SFT, messages, "human_agent", flags=flags)]
+    if sum(m.role is Role.ASSISTANT for m in plain) < 2:
+        # One agent reply: the answer filters judge it as they always have, unweighted.
+        return [_Draft(ExampleKind.SFT, plain, "human_agent", flags=flags)]
+    conversation = segment_conversation([(m.role, m.content) for m in plain])
+    weights = conversation.weights()
+    messages = [
+        m.model_copy(update={"weight": w}) if m.role is Role.ASSISTANT else m
+        for m, w in zip(plain, weights, strict=True)
+    ]
+    if shape is TicketShape.CONVERSATION or not conversation.substantive_answers:
+        return [_Draft(ExampleKind.SFT, messages, "human_agent", flags=flags)]
+    drafts = []
+    for end in conversation.substantive_answers:
+        prefix = [
+            m.model_copy(update={"weight": 0}) if m.role is Role.ASSISTANT else m
+            for m in messages[:end]
+        ]
+        drafts.append(_Draft(ExampleKind.SFT, [*prefix, messages[end]], "human_agent", flags=flags))
+    return drafts
 
 
 def feedback_to_examples(event: ChatFeedbackEvent) -> list[_Draft]:
@@ -98,14 +139,48 @@ def synthetic_to_examples(event: SyntheticExampleEvent) -> list[_Draft]:
     return [_Draft(ExampleKind.SFT, messages, f"synthetic:{data.generator_model}")]
 
 
-def event_to_examples(event: SourceEvent, coords: Coordinates) -> list[Example]:
-    """Normalise any source event into its candidate examples (possibly none)."""
+@dataclass(frozen=True, slots=True)
+class NormaliseOptions:
+    """Normalisation knobs: the shape of ticket examples and the producer category map.
+
+    Services build them from settings (``winnow.agents.config.normalise_options``).
+    """
+
+    ticket_shape: TicketShape = TicketShape.CONVERSATION
+    category_map: Mapping[str, str] = field(default_factory=dict)
+    """Producer category (or ``tag:<tag>``), casefolded -> router label."""
+
+
+def producer_domain(ticket: SupportTicket, category_map: Mapping[str, str]) -> str | None:
+    """The router label the producer's category (else its first mapped tag) maps to."""
+    if not category_map:
+        return None
+    if ticket.category and ticket.category.strip().casefold() in category_map:
+        return category_map[ticket.category.strip().casefold()]
+    for tag in ticket.tags:
+        label = category_map.get(f"tag:{tag.strip().casefold()}")
+        if label is not None:
+            return label
+    return None
+
+
+def event_to_examples(
+    event: SourceEvent, coords: Coordinates, options: NormaliseOptions | None = None
+) -> list[Example]:
+    """Normalise any source event into its candidate examples (possibly none).
+
+    A ticket whose producer category maps to a router label carries it as ``domain`` already;
+    the scorer keeps it and records whether its router agrees.
+    """
+    opts = options or NormaliseOptions()
+    extras: dict[str, object]
     if isinstance(event, SupportTicketEvent):
-        drafts = ticket_to_examples(event)
+        drafts = ticket_to_examples(event, opts.ticket_shape)
         extras = {
             "language": event.data.language,
             "csat": event.data.csat,
             "category": event.data.category,
+            "domain": producer_domain(event.data, opts.category_map),
         }
     elif isinstance(event, ChatFeedbackEvent):
         drafts, extras = feedback_to_examples(event), {}

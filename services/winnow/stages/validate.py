@@ -7,11 +7,11 @@ from winnow.example import Example
 from winnow.pii.redact import redact_example
 from winnow.reasons import DeadLetterReason
 from winnow.stages.decode import Coordinates, dead_letter, decode_event
-from winnow.stages.normalise import event_to_examples
+from winnow.stages.normalise import NormaliseOptions, event_to_examples
 
 
 def validate_record(
-    raw: bytes, coords: Coordinates, *, max_bytes: int
+    raw: bytes, coords: Coordinates, *, max_bytes: int, options: NormaliseOptions | None = None
 ) -> list[Example] | DeadLetter:
     """Decode, validate and normalise one source record; never raises on bad input."""
     event = decode_event(raw, coords, max_bytes=max_bytes)
@@ -20,7 +20,7 @@ def validate_record(
     try:
         # Redaction happens here, before an example leaves the validator: nothing downstream
         # (topics, store, exports, logs) ever sees the original values.
-        examples = [redact_example(e)[0] for e in event_to_examples(event, coords)]
+        examples = [redact_example(e)[0] for e in event_to_examples(event, coords, options)]
     except Exception as exc:  # a bug in a normaliser must not stop the stream
         return dead_letter(
             raw,

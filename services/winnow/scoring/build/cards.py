@@ -19,6 +19,7 @@ ROUTER_DATA = """\
 | Bitext customer-service intent (6,480 utterances) + Bitext customer-support LLM instructions (3,612), de-duplicated | the 11 support categories | CDLA-Sharing-1.0 |
 | CLINC150 (`data_full` train/val): queries of 7 unrelated domains (kitchen, home, auto, travel, utility, work, small talk; minus `order`, `order_status`, `cancel_reservation`, which are support questions), 20 per intent, + out-of-scope queries | `other` | CC-BY-3.0 |
 | generated keyboard noise (seeded) | `other` | n/a |
+| STAR shared dialogues (MIT, Rasa) and MultiDoGO train+dev (CDLA-Permissive-1.0, Amazon): the issue statement `stages.ticket` finds in each single-category conversation (what the scorer routes on), labels from each dataset's `category_map.json`; conversations split by id 70/15/15 (train / calibration / report) | the mapped categories and `other` (train split) | MIT; CDLA-Permissive-1.0 |
 """
 
 CUSTOM_DATA = """\
@@ -63,7 +64,10 @@ when the top probability is under the calibrated threshold.
 ## Training data
 {data}
 Held out for validation: 15% of the labelled texts (by a hash of the text) and CLINC150's `val`
-split (its own queries, 10 per intent, plus all 100 `oos_val` queries) with 100 noise strings.
+split (its own queries, 10 per intent, plus all 100 `oos_val` queries) with 100 noise strings,
+plus (default taxonomy) the calibration split of the STAR/MultiDoGO conversations. Their report
+split is never trained or calibrated on: `winnow models eval-tickets --split report` measures
+routing on it through `winnow score`'s path (docs/conversations.md).
 
 ## Metrics (validation, {metrics["val_in_scope"]} in-scope + {metrics["val_out_of_scope"]} out-of-scope texts)
 | metric | value |
@@ -89,7 +93,10 @@ threshold was chosen on, so they are slightly optimistic.
 
 ## Limitations
 English only. Bitext utterances are synthetic and templated; real tickets are longer and mix
-topics (the router sees the last customer turn, truncated at the embedder's token limit).
+topics. For support tickets the router reads the issue statement (the customer's first
+substantive message), not the last turn; other examples are routed by their last user turn.
+Bookings (hotel, flight, restaurant, ride) are `order`, as the datasets' category maps say, so
+CLINC150's travel and dining queries reach `order` more often than with Bitext alone.
 Out-of-scope examples are generic assistant queries, not near-miss support topics.
 """
 

@@ -84,3 +84,80 @@ def train(
     metrics = train_router(ctx, data) if head is HeadName.router else train_reward(ctx)
     summary = {k: v for k, v in metrics.items() if not isinstance(v, dict | list)}
     typer.echo(json.dumps(summary, indent=2))
+
+
+class EvalSplit(StrEnum):
+    """Conversation splits of STAR/MultiDoGO (by conversation id)."""
+
+    train = "train"
+    calibration = "calibration"
+    report = "report"
+
+
+@models_app.command("eval-tickets")
+def eval_tickets(
+    split: Annotated[EvalSplit, typer.Option(help="Which split to evaluate on.")] = EvalSplit.report,
+    data_root: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of the shared datasets (read in place; default WINNOW_DATASETS_DIR)."
+        ),
+    ] = None,
+    work_dir: Annotated[
+        Path, typer.Option(help="Where the events and scored examples are written.")
+    ] = Path("var/eval-tickets"),
+    hand_labelled: Annotated[
+        Path, typer.Option(help="Hand-labelled agent turns (JSONL: text, label).")
+    ] = Path("tests/fixtures/conversations/star_agent_turns.labelled.jsonl"),
+) -> None:
+    """Routing accuracy and small-talk detection on STAR/MultiDoGO tickets of one split.
+
+    The tickets go through ``winnow score``'s own path (decode, normalise, ``QualityScorer``).
+    """
+    _setup()
+    from winnow.scoring import QualityScorer
+    from winnow.scoring.build import ticket_eval as te
+    from winnow.agents.config import normalise_options
+    from winnow.scoring.offline import OfflineStats, examples_from_lines, score_stream
+
+    settings = get_settings()
+    data_root = datasets_dir(data_root)
+    dialogues = list(te.labelled_dialogues(data_root, split.value))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    events, scored = work_dir / f"{split.value}.events.jsonl", work_dir / f"{split.value}.scored.jsonl"
+    truth: dict[str, str] = {}
+    with events.open("w", encoding="utf-8") as f:
+        for d in dialogues:
+            event = te.ticket_event(d)
+            truth[event["id"]] = d.category or "other"
+            f.write(json.dumps(event) + "\n")
+    stats = OfflineStats()
+    with events.open("rb") as src, scored.open("w", encoding="utf-8") as out:
+        examples = examples_from_lines(
+            src, events.name, settings.max_event_bytes, stats, normalise_options(settings)
+        )
+        score_stream(examples, QualityScorer.from_settings(settings), out, settings.batch_max, stats)
+    with scored.open(encoding="utf-8") as f:
+        result = te.routing_report(truth, (json.loads(line) for line in f))
+    typer.echo(f"# winnow models eval-tickets --split {split.value}: {events} -> {scored}")
+    typer.echo(
+        f"routing: {result.tickets} tickets, accuracy {result.accuracy:.3f}; "
+        f"support-category tickets routed to other: {result.support_to_other:.3f} "
+        f"of {result.support_tickets}"
+    )
+    for source, (n, acc) in result.by_source.items():
+        typer.echo(f"  {source}: {n} tickets, accuracy {acc:.3f}")
+    typer.echo(f"confusion (truth -> routed): {json.dumps(result.confusion)}")
+    md = te.multidogo_small_talk(data_root, split.value)
+    typer.echo(
+        f"small talk, MultiDoGO customer turns ({split.value}): precision {md.precision:.3f} "
+        f"recall {md.recall:.3f} (tp {md.true_pos}, fp {md.false_pos}, fn {md.false_neg})"
+    )
+    if hand_labelled.is_file():
+        small, identity = te.hand_checked_small_talk(hand_labelled)
+        typer.echo(
+            f"small talk, hand-checked STAR agent turns: precision {small.precision:.3f} "
+            f"recall {small.recall:.3f} (tp {small.true_pos}, fp {small.false_pos}, "
+            f"fn {small.false_neg}); identity checks: precision {identity.precision:.3f} "
+            f"recall {identity.recall:.3f}"
+        )

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
+from winnow.scoring.build import conversations as cv
 from winnow.scoring.build import datasets as ds
 from winnow.scoring.build.cards import render_reward_card, render_router_card
 from winnow.scoring.build.mlp import MLP, softmax, train_classifier, train_pairwise
@@ -115,13 +116,27 @@ def calibrate(probs: F, y: npt.NDArray[np.int64], other: int) -> tuple[float, di
     return threshold, metrics
 
 
+def _conversation_rows(ctx: TrainContext) -> tuple[list[ds.Labelled], list[ds.Labelled]]:
+    """STAR/MultiDoGO issue statements with mapped labels: (train split, calibration split).
+
+    The report split is never read here: ``winnow models eval-tickets --split report`` measures
+    the router on it.
+    """
+    train = [ds.Labelled(t, lab) for t, lab in cv.routing_rows(ctx.data_root, "train")]
+    calibration = [ds.Labelled(t, lab) for t, lab in cv.routing_rows(ctx.data_root, "calibration")]
+    return train, calibration
+
+
 def train_router(ctx: TrainContext, data_csv: Path | None = None) -> dict[str, object]:
     """Train the domain router; the default taxonomy unless ``data_csv`` brings one."""
     started = time.monotonic()
+    conv_train: list[ds.Labelled] = []
+    conv_cal: list[ds.Labelled] = []
     if data_csv is None:
         rows, source = ds.bitext(ctx.data_root), "default"
         other_train = ds.clinc(ctx.data_root, 20, "train") + ds.noise(300, seed=0)
         other_val = ds.clinc(ctx.data_root, 10, "val") + ds.noise(100, seed=1)
+        conv_train, conv_cal = _conversation_rows(ctx)
     else:
         rows, source = ds.labelled_csv(data_csv), str(data_csv)
         # A user's taxonomy may overlap CLINC's domains: only its out-of-scope queries teach other.
@@ -129,8 +144,8 @@ def train_router(ctx: TrainContext, data_csv: Path | None = None) -> dict[str, o
         other_val = ds.clinc(ctx.data_root, 0, "val") + ds.noise(100, seed=1)
     labels = [*sorted({r.label for r in rows} - {OTHER}), OTHER]
     lid = {lab: i for i, lab in enumerate(labels)}
-    train = [r for r in rows if not ds.held_out(r.text, 0.15)]
-    val = [r for r in rows if ds.held_out(r.text, 0.15)]
+    train = [r for r in rows if not ds.held_out(r.text, 0.15)] + conv_train
+    val = [r for r in rows if ds.held_out(r.text, 0.15)] + conv_cal
     x_train = ctx.embed([r.text for r in train] + other_train)
     y_train = np.array([lid[r.label] for r in train] + [lid[OTHER]] * len(other_train), np.int64)
     x_val = ctx.embed([r.text for r in val] + other_val)
@@ -159,6 +174,8 @@ def train_router(ctx: TrainContext, data_csv: Path | None = None) -> dict[str, o
         "val_examples": len(y_val),
         "val_in_scope": int(inscope.sum()),
         "val_out_of_scope": int((~inscope).sum()),
+        "conversation_train": len(conv_train),
+        "conversation_calibration": len(conv_cal),
         "closed_set_accuracy": float((closed[inscope] == y_val[inscope]).mean()),
         "argmax_accuracy": float((top == y_val).mean()),
         "threshold": threshold,

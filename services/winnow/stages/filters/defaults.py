@@ -17,6 +17,7 @@ from winnow.stages.filters.basic import (
     TemplatePlaceholderFilter,
     UnresolvedTicketFilter,
 )
+from winnow.stages.filters.conversation import ConversationFilter
 from winnow.stages.filters.language import LanguageFilter, LanguageIdentifier
 from winnow.stages.filters.quality import (
     BoilerplateFilter,
@@ -50,6 +51,8 @@ class FilterConfig:
     """Empty: every language is kept and no detector is loaded."""
     language_candidates: tuple[str, ...]
     language_min_chars: int
+    max_conversation_tokens: int | None = None
+    """Support conversations with more tokens are rejected; None turns the check off."""
     extra_filters: tuple[str, ...] = ()
     """Import paths ``module:attribute`` of further filters (see ``load_filters``)."""
 
@@ -69,6 +72,7 @@ def default_filters(config: FilterConfig) -> list[ExampleFilter]:
             c.max_duplicate_line_fraction, c.max_top_ngram_fraction, c.max_duplicate_ngram_fraction
         ),
         ScoreThresholdFilter(c.score_thresholds),
+        ConversationFilter(c.boilerplate_min_substance_chars, c.max_conversation_tokens),
     ]
     if c.min_alpha_ratio is not None:
         filters.append(NonTextFilter(c.min_alpha_ratio))

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select, text
+from tests.conversations import as_ticket_event, dialogue
 
 from winnow.agents.config import filter_config
 from winnow.demo.generator import EventGenerator
 from winnow.events import SOURCE_EVENT_ADAPTER, DeadLetter
-from winnow.example import Example
+from winnow.example import Example, TurnScore
 from winnow.reasons import DropReason
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates, decode_event
@@ -21,6 +22,7 @@ from winnow.stages.normalise import event_to_examples
 from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
 from winnow.store.migrate import is_current, upgrade
+from winnow.store.queries import ExampleQuery, iter_examples
 from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
 from winnow.testing.fixtures import feedback_event, ticket_event
 
@@ -106,6 +108,20 @@ class TestWrites:
         assert rejection.reasons == ["too_short"]
         assert rejection.provenance == "human_agent"
         assert rejection.example["messages"][-1]["content"] == "ok"
+
+    def test_conversation_weights_and_turn_scores_round_trip(self, store: ExampleStore) -> None:
+        """A weighted support conversation comes back with its weights and per-turn scores."""
+        doc = as_ticket_event(dialogue("bank_fraud_report"))
+        [ex] = _decided(doc)
+        turns = [
+            TurnScore(index=9, reward=0.4, relevance=0.3),
+            TurnScore(index=11, reward=0.6, relevance=0.5),
+        ]
+        store.write_decisions([ex.model_copy(update={"turn_scores": turns})])
+        [got] = [s.example for s in iter_examples(store, ExampleQuery(tenant="acme"))]
+        assert got.turn_scores == turns
+        assert [m.weight for m in got.messages] == [m.weight for m in ex.messages]
+        assert got.answer == ex.answer and "goodbye" not in got.answer
 
     def test_dead_letters_are_idempotent_and_keep_bytes(self, store: ExampleStore) -> None:
         """A redelivered dead letter is stored once, with its original bytes and reason."""

@@ -17,7 +17,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.sql import Select
 
 from winnow.events import ChatMessage
-from winnow.example import Decision, Example, ExampleKind, SourceRef
+from winnow.example import Decision, Example, ExampleKind, SourceRef, TurnScore
 from winnow.store.store import EXAMPLES, ExampleStore
 from winnow.store.tables import SnapshotRow
 
@@ -41,6 +41,7 @@ _COLUMNS = (
     "csat",
     "category",
     "scores",
+    "turn_scores",
     "flags",
     "model_versions",
     "source_event_id",
@@ -161,6 +162,7 @@ def _example(row: Any) -> Example:
         csat=row["csat"],
         category=row["category"],
         scores=row["scores"],
+        turn_scores=[TurnScore.model_validate(t) for t in row["turn_scores"] or []],
         flags=row["flags"],
         model_versions=row["model_versions"],
         decision=Decision(status="accepted", decided_at=_utc(row["stored_at"])),

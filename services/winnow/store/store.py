@@ -323,6 +323,7 @@ def _example_row(e: Example, now: datetime, dedup_sig: bytes | None = None) -> d
         "csat": e.csat,
         "category": e.category,
         "scores": e.scores,
+        "turn_scores": [t.model_dump(mode="json") for t in e.turn_scores] or None,
         "flags": e.flags,
         "model_versions": e.model_versions,
         "source_event_id": e.source.event_id,

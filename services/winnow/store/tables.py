@@ -30,6 +30,11 @@ class ExampleRow(SQLModel, table=True):
     csat: int | None = None
     category: str | None = Field(default=None, max_length=100)
     scores: dict[str, float] = Field(sa_column=Column(JsonColumn, nullable=False))
+    turn_scores: list[dict[str, Any]] | None = Field(
+        default=None,
+        sa_column=Column(JsonColumn, nullable=True),
+        description="Per-turn scores of a support conversation's substantive agent turns.",
+    )
     flags: list[str] = Field(sa_column=Column(JsonColumn, nullable=False))
     model_versions: dict[str, str] = Field(sa_column=Column(JsonColumn, nullable=False))
     source_event_id: str = Field(index=True, max_length=200)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from winnow.demo.conversation import conversation
 from winnow.topics import SOURCE_FOR_TYPE
 
 MALFORMED_KINDS = (
@@ -203,8 +204,11 @@ class EventGenerator:
         duplicate_fraction: float = 0.05,
         pii_fraction: float = 0.1,
         tenants: list[str] | None = None,
+        multi_turn_fraction: float = 0.7,
     ) -> None:
         self.rng = random.Random(seed)
+        # Real tickets are conversations; the rest keep the old single-exchange shape.
+        self.multi_turn_fraction = multi_turn_fraction
         self.bad_fraction = bad_fraction
         self.duplicate_fraction = duplicate_fraction
         self.pii_fraction = pii_fraction
@@ -287,13 +291,17 @@ class EventGenerator:
             answer = self.rng.choice(_SHORT_ANSWERS)
         status = "unresolved" if self.rng.random() < 0.05 else "resolved"
         start = self._clock
-        turns = [
-            {"speaker": "agent", "text": "Hi, thanks for contacting us! How can I help?"},
-            {"speaker": "customer", "text": question},
-            {"speaker": "agent", "text": answer},
-        ]
-        if self.rng.random() < 0.4:
-            turns.append({"speaker": "customer", "text": "Thanks, that helps!"})
+        if self.rng.random() < self.multi_turn_fraction:
+            month = self.rng.choice(_SLOTS["month"])
+            turns = conversation(self.rng, domain, question, answer, month)
+        else:
+            turns = [
+                {"speaker": "agent", "text": "Hi, thanks for contacting us! How can I help?"},
+                {"speaker": "customer", "text": question},
+                {"speaker": "agent", "text": answer},
+            ]
+            if self.rng.random() < 0.4:
+                turns.append({"speaker": "customer", "text": "Thanks, that helps!"})
         return self._envelope(
             "winnow.support_ticket.v1",
             {

@@ -31,6 +31,8 @@ class TurnKind(StrEnum):
     """A bare acknowledgement or yes/no ("ok", "sure", "no") with no content of its own."""
     IDENTITY = "identity"
     """The agent asks for identity details (name, account number, PIN, date of birth)."""
+    TRANSFER = "transfer"
+    """The agent only hands the customer over ("let me transfer you to billing")."""
     SUBSTANCE = "substance"
     """Anything else: the issue, questions about it, actions, answers."""
 
@@ -87,7 +89,9 @@ _CLOSING_PHRASES = (
     r"|happy to help|anytime|any time|don t mention it|no worries",
     r"(please )?(take|fill out|complete|rate) (a|our|the|this) (short |quick |brief )?"
     r"(survey|questionnaire|rating)|rate (this|our|your) (chat|conversation|experience|service)"
-    r"|how did (we|i) do|feedback (about|on) (this|our) (chat|conversation)",
+    r"|how did (we|i) do|feedback (about|on) (this|our) (chat|conversation)"
+    r"|(please )?take a (moment|minute|second) to|(in|with|via) (the|a|our) (short |quick |brief )?"
+    r"survey( that follows| below| that will follow)?",
     r"(you|u) (were|ve been|have been|are) (very |so |really |super )?"
     r"(helpful|great|awesome|amazing|kind|nice)|great (help|service|job)",
     r"for (your|the|all|all the|all your) (kind )?(help|time|assistance|support|patience"
@@ -130,15 +134,27 @@ _IDENTITY_NOUNS = (
     r"name|account( number| no| id)?|pin( number| code)?|date of birth|birth ?date|dob"
     r"|social security|ssn|security (question|answer)|mother s maiden name|password|username"
     r"|e ?mail( address)?|phone( number)?|zip ?code|postal code|member(ship)? (id|number)"
-    r"|policy (number|id)|customer (id|number)|last (four|4) digits"
+    r"|policy (number|id)|customer (id|number)|last (four|4) digits|order (number|id)"
 )
 # An agent request for the customer's own identity details ("can you tell me your account
 # number, please?", "and your PIN as well"), short enough to be only that.
 _IDENTITY = re.compile(
     rf"\byour (full |first and last |last |first )?({_IDENTITY_NOUNS})\b"
+    r"|\bthe (e ?mail( address)?|phone( number)?|account number|order (number|id)|date of birth)"
+    r" on (the|your) account\b"
     rf"|\b(verify|confirm) your (identity|account)\b"
 )
 _REQUEST = re.compile(r"\?|\bplease\b|\b(may|can|could) (i|you)\b|\bi (ll |will )?need\b")
+# Hand-overs ("let me transfer you", "a specialist will contact you"): the same phrases curation's
+# escalation filter looks for, matched on normalised text.
+_TRANSFER = re.compile(
+    r"\b(let me|i ll|i will|i am going to|i m going to|allow me to) "
+    r"(transfer|escalate|forward|pass|connect|hand)\b"
+    r"|\b(i ve|i have) (escalated|forwarded|transferred|passed)\b"
+    r"|\b(transferring|escalating|connecting) you\b"
+    r"|\b(a|an|our) (specialist|supervisor|agent|manager|colleague|team member)s? will "
+    r"(contact|call|reach|get back|be with)\b"
+)
 _SPACE = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 
@@ -177,6 +193,8 @@ def classify_turn(text: str, role: Role) -> TurnKind:
         return TurnKind.ACK
     if role is Role.ASSISTANT and _identity_request(text, norm):
         return TurnKind.IDENTITY
+    if role is Role.ASSISTANT and _TRANSFER.search(norm) and len(norm.split()) <= 20:
+        return TurnKind.TRANSFER
     words, (greetings, closings) = _residue(norm, (_GREETING, _CLOSING))
     if role is Role.USER and _ANSWER_FIRST.match(norm):
         rest, _ = _residue(" ".join(words), (_ACK_PHRASE,))

@@ -21,6 +21,7 @@ from winnow.example import Example
 from winnow.reasons import DropReason
 from winnow.stages.filters.base import ExampleFilter
 from winnow.stages.filters.quality import ESCALATIONS, REFUSALS, _substance, sentences_of
+from winnow.stages.ticket import TurnKind, classify_turn
 
 CHARS_PER_TOKEN = 4
 
@@ -54,6 +55,9 @@ class ConversationFilter(ExampleFilter):
             return None
         turns = substantive_turns(example)
         if not turns:
+            agent = [m.content for m in example.messages if m.role is Role.ASSISTANT]
+            if any(classify_turn(t, Role.ASSISTANT) is TurnKind.TRANSFER for t in agent):
+                return DropReason.ESCALATION_ONLY
             return DropReason.NO_SUBSTANTIVE_TURN
         texts = [example.messages[i].content for i in turns]
         if all(deflects(t, self.min_substance_chars) for t in texts):

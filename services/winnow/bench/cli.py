@@ -349,3 +349,30 @@ def bench_scorer(
     for size in sizes:
         for rate in bench.by_bucket(scorer, texts, size, repeat):
             typer.echo(f"| {size} | {rate.label} | {rate.per_second:,.1f} |")
+
+
+@bench_app.command("tickets")
+def bench_tickets(
+    events: Annotated[int, typer.Option(help="Ticket events per shape.")] = 512,
+    batch: Annotated[int, typer.Option(help="Examples per scoring batch.")] = 256,
+    threads: Annotated[int, typer.Option(help="ORT intra-op threads (0: all cores).")] = 2,
+) -> None:
+    """Scoring throughput of multi-turn tickets vs single exchanges, and turns judged per event."""
+    from winnow.bench import tickets
+    from winnow.log import configure_logging
+    from winnow.scoring import QualityScorer
+
+    configure_logging(get_settings())
+    settings = get_settings().model_copy(
+        update={"ort_providers": ["CPUExecutionProvider"], "ort_intra_op_threads": threads}
+    )
+    scorer = QualityScorer.from_settings(settings)
+    typer.echo(f"# winnow bench tickets --events {events} --batch {batch} --threads {threads}")
+    typer.echo("| tickets | events/s | turns judged per event | messages per event |")
+    typer.echo("|---|---|---|---|")
+    for shape, fraction in (("single exchange", 0.0), ("multi-turn", 1.0)):
+        rate = tickets.measure(scorer, shape, tickets.ticket_examples(events, fraction), batch)
+        typer.echo(
+            f"| {shape} | {rate.per_second:,.1f} | {rate.turns_judged / rate.events:.2f} | "
+            f"{rate.turns / rate.events:.1f} |"
+        )

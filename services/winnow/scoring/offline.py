@@ -45,9 +45,7 @@ def examples_from_lines(
             key = str(decoded.reason)
             stats.dead_letters[key] = stats.dead_letters.get(key, 0) + 1
             continue
-        yield from event_to_examples(
-            decoded, Coordinates(topic=source, offset=number), options
-        )
+        yield from event_to_examples(decoded, Coordinates(topic=source, offset=number), options)
 
 
 def score_stream(

@@ -112,17 +112,8 @@ class QualityScorer:
         turns = [judged_turns(e) for e in examples]
         turn_texts = [t for ts in turns for j in ts for t in (j.context, j.answer)]
         # Identical texts (a shared question, a repeated canned answer) are embedded once.
-        texts = list(
-            dict.fromkeys(
-                [
-                    *questions,
-                    *routed,
-                    *answers,
-                    *(r for r in rejected if r is not None),
-                    *turn_texts,
-                ]
-            )
-        )
+        extra = [*(r for r in rejected if r is not None), *turn_texts]
+        texts = list(dict.fromkeys([*questions, *routed, *answers, *extra]))
         index = {t: i for i, t in enumerate(texts)}
         embedded = self.embedder.embed(texts)
         vec, cut = embedded.vectors, embedded.truncated
@@ -148,22 +139,13 @@ class QualityScorer:
                 "domain_confidence": float(confidences[i]),
                 **turn_summary(per_turn[i]),
             }
-            domain = domains[i]
-            if ex.domain is not None:
-                # The producer's category, mapped by WINNOW_CATEGORY_MAP, wins; whether the router
-                # agrees is a metric (router quality) and a monitor signal (category drift).
-                scores["router_agrees"] = 1.0 if domain == ex.domain else 0.0
-                domain = ex.domain
+            domain = _producer_domain(ex, domains[i], scores)
             if i in rejected_reward:
                 scores["reward_rejected"] = rejected_reward[i]
                 scores["reward_margin"] = scores["reward"] - rejected_reward[i]
             rej = rejected[i]
-            texts_of = [
-                questions[i],
-                answers[i],
-                *([rej] if rej is not None else []),
-                *(t for j in turns[i] for t in (j.context, j.answer)),
-            ]
+            texts_of = [questions[i], answers[i], *([rej] if rej is not None else [])]
+            texts_of += [t for j in turns[i] for t in (j.context, j.answer)]
             flags = list(ex.flags)
             if any(cut[index[t]] for t in texts_of) and TRUNCATED_FLAG not in flags:
                 flags.append(TRUNCATED_FLAG)
@@ -205,6 +187,18 @@ class QualityScorer:
             ]
             for ts in turns
         ]
+
+
+def _producer_domain(example: Example, routed: str, scores: dict[str, float]) -> str:
+    """The producer's mapped category when there is one (``WINNOW_CATEGORY_MAP``), else routed.
+
+    Whether the router agrees goes into ``scores``: a metric of the router and a monitor
+    signal (a producer whose categories drift from what the tickets say).
+    """
+    if example.domain is None:
+        return routed
+    scores["router_agrees"] = 1.0 if routed == example.domain else 0.0
+    return example.domain
 
 
 def turn_summary(turns: list[TurnScore]) -> dict[str, float]:

@@ -6,13 +6,15 @@ from typing import Any
 
 from tests.conversations import as_ticket_event, dialogue
 
+from winnow.agents.config import filter_config
 from winnow.events import SOURCE_EVENT_ADAPTER
 from winnow.example import Example
 from winnow.reasons import DropReason
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates
-from winnow.stages.filters.base import decide, default_filters
+from winnow.stages.filters.base import decide
 from winnow.stages.filters.conversation import ConversationFilter, deciding_turn
+from winnow.stages.filters.defaults import default_filters
 from winnow.stages.heuristics import score_heuristics
 from winnow.stages.normalise import event_to_examples
 
@@ -27,7 +29,7 @@ def _ticket(turns: list[tuple[str, str]] | None = None, **data: Any) -> Example:
 
 
 def _decide(ex: Example) -> Example:
-    return decide(ex, default_filters(Settings()))
+    return decide(ex, default_filters(filter_config(Settings())))
 
 
 def test_substantive_ticket_ending_in_small_talk_is_kept() -> None:

@@ -139,3 +139,23 @@ class TestIds:
         assert a.source.event_id != b.source.event_id
         assert a.id == b.id != c.id
         assert a.id != d.id
+
+
+class TestConversationDedup:
+    def test_per_turn_siblings_differ_and_small_talk_does_not_count(self) -> None:
+        """Dedup text is the judged turns: siblings differ; greetings and names do not count."""
+        from winnow.dedup.index import dedup_text
+
+        d = dialogue("bank_fraud_report")
+        options = NormaliseOptions(ticket_shape=TicketShape.PER_TURN)
+        first, second = event_to_examples(
+            SOURCE_EVENT_ADAPTER.validate_python(as_ticket_event(d)), C, options
+        )
+        assert first.messages[-1].content not in dedup_text(second)
+        assert second.messages[-1].content not in dedup_text(first)
+        turns = [dict(t) for t in d["turns"]]
+        turns[2]["text"] = "Yes it is Maria Lopez."  # another customer's name
+        turns[-1]["text"] = "Have a lovely evening, bye!"
+        [a] = _examples(as_ticket_event(d))
+        [b] = _examples(as_ticket_event({**d, "turns": turns}))
+        assert a.id != b.id and dedup_text(a) == dedup_text(b)

@@ -41,6 +41,7 @@ import numpy.typing as npt
 from winnow.events import ChatMessage
 from winnow.example import Example, ExampleKind
 from winnow.reasons import DropReason
+from winnow.stages.ticket import judged_turns_of
 
 U64 = npt.NDArray[np.uint64]
 
@@ -73,8 +74,17 @@ def dedup_text(example: Example) -> str:
 def dedup_text_of(
     kind: ExampleKind, messages: Sequence[ChatMessage], chosen: str | None, rejected: str | None
 ) -> str:
-    """:func:`dedup_text` from an example's stored parts (the store's verification path)."""
-    if kind is ExampleKind.PREFERENCE:
+    """:func:`dedup_text` from an example's stored parts (the store's verification path).
+
+    A weighted support conversation is judged on what it trains: each substantive agent turn
+    with its context (issue statement and the customer message it answers). Per-turn siblings of
+    one ticket then differ by their turns, and two tickets differing only in greetings, names and
+    goodbyes are near-duplicates.
+    """
+    judged = judged_turns_of(messages) if any(m.weight is not None for m in messages) else []
+    if judged and kind is not ExampleKind.PREFERENCE:
+        parts = [kind.value, *(t for j in judged for t in (j.context, j.answer))]
+    elif kind is ExampleKind.PREFERENCE:
         parts = [kind.value, *(m.content for m in messages), chosen or ""]
     else:
         parts = [kind.value, *(m.content for m in messages)]

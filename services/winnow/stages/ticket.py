@@ -328,3 +328,26 @@ def issue_of(messages: Sequence[ChatMessage]) -> str:
     return segment_conversation(
         [(m.role, m.content) for m in messages if m.role is not Role.SYSTEM]
     ).issue
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedTurn:
+    """One agent turn to score: its position, the context it answers and its text."""
+
+    index: int
+    context: str
+    answer: str
+
+
+def judged_turns_of(messages: Sequence[ChatMessage]) -> list[JudgedTurn]:
+    """The weight-1 agent turns of a conversation, each with the context it is judged against."""
+    issue = issue_of(messages)
+    out: list[JudgedTurn] = []
+    for i, message in enumerate(messages):
+        if message.role is not Role.ASSISTANT or message.weight != 1:
+            continue
+        nearest = next((m.content for m in reversed(messages[:i]) if m.role is Role.USER), "")
+        # The issue first: with the embedder's 256-token window, whatever is cut is the tail.
+        context = issue if nearest in ("", issue) else f"{issue}\n{nearest}" if issue else nearest
+        out.append(JudgedTurn(i, context, message.content))
+    return out

@@ -67,21 +67,32 @@ def train(
     out_dir: Annotated[
         Path | None, typer.Option(help="Write the head and card here instead of models/heads.")
     ] = None,
+    tickets: Annotated[
+        Path | None,
+        typer.Option(
+            help="Router only: JSONL of support-ticket events; those whose category "
+            "WINNOW_CATEGORY_MAP maps become training texts (their issue statements)."
+        ),
+    ] = None,
 ) -> None:
     """Train a head on MiniLM embeddings and write ``<head>.onnx`` with its model card."""
     _setup()
     from winnow.scoring.build.train import TrainContext, train_reward, train_router
 
     settings = get_settings()
-    if data is not None and head is not HeadName.router:
-        raise typer.BadParameter("--data applies to the router only")
+    if (data is not None or tickets is not None) and head is not HeadName.router:
+        raise typer.BadParameter("--data and --tickets apply to the router only")
     ctx = TrainContext(
         models_dir=Path(settings.models_dir),
         data_root=datasets_dir(data_root),
         cache_dir=Path(settings.data_dir) / "cache",
         out_dir=out_dir,
     )
-    metrics = train_router(ctx, data) if head is HeadName.router else train_reward(ctx)
+    metrics = (
+        train_router(ctx, data, tickets, dict(settings.category_map))
+        if head is HeadName.router
+        else train_reward(ctx)
+    )
     summary = {k: v for k, v in metrics.items() if not isinstance(v, dict | list)}
     typer.echo(json.dumps(summary, indent=2))
 

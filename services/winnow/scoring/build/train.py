@@ -127,8 +127,17 @@ def _conversation_rows(ctx: TrainContext) -> tuple[list[ds.Labelled], list[ds.La
     return train, calibration
 
 
-def train_router(ctx: TrainContext, data_csv: Path | None = None) -> dict[str, object]:
-    """Train the domain router; the default taxonomy unless ``data_csv`` brings one."""
+def train_router(
+    ctx: TrainContext,
+    data_csv: Path | None = None,
+    tickets: Path | None = None,
+    category_map: dict[str, str] | None = None,
+) -> dict[str, object]:
+    """Train the domain router; the default taxonomy unless ``data_csv`` brings one.
+
+    ``tickets``: a JSONL of ticket events whose producer categories ``category_map`` maps to
+    labels; their issue statements join the labelled texts (split by a hash of the text).
+    """
     started = time.monotonic()
     conv_train: list[ds.Labelled] = []
     conv_cal: list[ds.Labelled] = []
@@ -142,6 +151,8 @@ def train_router(ctx: TrainContext, data_csv: Path | None = None) -> dict[str, o
         # A user's taxonomy may overlap CLINC's domains: only its out-of-scope queries teach other.
         other_train = ds.clinc(ctx.data_root, 0, "train") + ds.noise(300, seed=0)
         other_val = ds.clinc(ctx.data_root, 0, "val") + ds.noise(100, seed=1)
+    if tickets is not None:
+        rows = rows + [ds.Labelled(t, lab) for t, lab in cv.producer_rows(tickets, category_map or {})]
     labels = [*sorted({r.label for r in rows} - {OTHER}), OTHER]
     lid = {lab: i for i, lab in enumerate(labels)}
     train = [r for r in rows if not ds.held_out(r.text, 0.15)] + conv_train

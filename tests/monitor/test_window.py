@@ -59,3 +59,23 @@ class TestWindowStats:
     def test_as_dict_is_json(self) -> None:
         """The summary view serialises to JSON."""
         assert json.loads(json.dumps(window(good=1).as_dict()))["curated"] == 1
+
+
+def test_router_agreement_is_a_monitored_score() -> None:
+    """``router_agrees`` (producer category vs router) gets a histogram, so score drift sees it."""
+    from tests.conversations import as_ticket_event, dialogue
+
+    from winnow.events import SOURCE_EVENT_ADAPTER
+    from winnow.monitor.window import WindowStats
+    from winnow.stages.decode import Coordinates
+    from winnow.stages.normalise import NormaliseOptions, event_to_examples
+
+    options = NormaliseOptions(category_map={"fraud": "payment"})
+    doc = as_ticket_event(dialogue("bank_fraud_report"), category="Fraud")
+    [ex] = event_to_examples(SOURCE_EVENT_ADAPTER.validate_python(doc), Coordinates(), options)
+    stats = WindowStats()
+    for agrees in (1.0, 1.0, 0.0):
+        scored = ex.model_copy(update={"scores": {"router_agrees": agrees}})
+        stats.add_example(scored.model_dump(mode="json"), "curated")
+    hist = stats.close().score_hist["router_agrees"]
+    assert hist["*"] == [1, 2] and hist["payment"] == [1, 2]

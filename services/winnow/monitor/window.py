@@ -24,6 +24,9 @@ SCORE_EDGES: dict[str, tuple[float, ...]] = {
     "reward": tuple(i / 10 for i in range(11)),
     "domain_confidence": tuple(i / 10 for i in range(11)),
     "relevance": tuple(-1 + i / 10 for i in range(21)),
+    # 1.0 when the router agrees with the producer's mapped category (WINNOW_CATEGORY_MAP): its
+    # drift (score:* PSI) is the router/producer disagreement signal.
+    "router_agrees": (0.0, 0.5, 1.0),
 }
 """Fixed histogram bins per score (equal bins make windows comparable and PSI well defined)."""
 DEFAULT_SCORE_EDGES: tuple[float, ...] = tuple(i / 10 for i in range(11))

@@ -51,7 +51,7 @@ def _generated_pairs(n: int = 400) -> list[tuple[str, str]]:
     """Q&A from Winnow's event generator: the fallback when the shared datasets are absent."""
     from winnow.demo.generator import EventGenerator
 
-    gen = EventGenerator(seed=3, pii_fraction=0.0)
+    gen = EventGenerator(seed=3, pii_fraction=0.0, multi_turn_fraction=0.0)
     out: list[tuple[str, str]] = []
     for _ in range(n):
         data = gen.event()["data"]

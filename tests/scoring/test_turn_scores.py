@@ -65,7 +65,7 @@ def test_producer_category_wins_and_agreement_is_recorded(scorer: QualityScorer)
 
 def test_examples_without_weights_keep_their_scores(scorer: QualityScorer) -> None:
     """Chat feedback and synthetic examples have no turns judged: no per-turn scores."""
-    from winnow.testing.models import make_example
+    from winnow.testing.examples import make_example
 
     [ex] = scorer.score_batch([make_example("Where is my parcel?", "It ships Friday.")])
     assert ex.turn_scores == [] and "turns_judged" not in ex.scores

@@ -18,9 +18,6 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
-from winnow.scoring.build import export
-from winnow.scoring.build.exceptions import BuildDependencyError
-from winnow.scoring.build.samples import sample_texts
 from winnow.scoring.artefacts import (
     MANIFEST,
     TOKENIZER,
@@ -32,6 +29,9 @@ from winnow.scoring.artefacts import (
     embedder_dir,
     sha256_file,
 )
+from winnow.scoring.build import export
+from winnow.scoring.build.exceptions import BuildDependencyError
+from winnow.scoring.build.samples import sample_texts
 from winnow.scoring.exceptions import ModelAgreementError
 from winnow.scoring.runtime import CPU, CUDA, SessionConfig, cuda_usable, import_ort, open_session
 from winnow.scoring.tokenizer import TextTokenizer

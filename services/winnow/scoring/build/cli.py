@@ -107,7 +107,9 @@ class EvalSplit(StrEnum):
 
 @models_app.command("eval-tickets")
 def eval_tickets(
-    split: Annotated[EvalSplit, typer.Option(help="Which split to evaluate on.")] = EvalSplit.report,
+    split: Annotated[
+        EvalSplit, typer.Option(help="Which split to evaluate on.")
+    ] = EvalSplit.report,
     data_root: Annotated[
         Path | None,
         typer.Option(
@@ -126,16 +128,19 @@ def eval_tickets(
     The tickets go through ``winnow score``'s own path (decode, normalise, ``QualityScorer``).
     """
     _setup()
+    from winnow.agents.config import normalise_options
     from winnow.scoring import QualityScorer
     from winnow.scoring.build import ticket_eval as te
-    from winnow.agents.config import normalise_options
     from winnow.scoring.offline import OfflineStats, examples_from_lines, score_stream
 
     settings = get_settings()
     data_root = datasets_dir(data_root)
     dialogues = list(te.labelled_dialogues(data_root, split.value))
     work_dir.mkdir(parents=True, exist_ok=True)
-    events, scored = work_dir / f"{split.value}.events.jsonl", work_dir / f"{split.value}.scored.jsonl"
+    events, scored = (
+        work_dir / f"{split.value}.events.jsonl",
+        work_dir / f"{split.value}.scored.jsonl",
+    )
     truth: dict[str, str] = {}
     with events.open("w", encoding="utf-8") as f:
         for d in dialogues:
@@ -147,7 +152,9 @@ def eval_tickets(
         examples = examples_from_lines(
             src, events.name, settings.max_event_bytes, stats, normalise_options(settings)
         )
-        score_stream(examples, QualityScorer.from_settings(settings), out, settings.batch_max, stats)
+        score_stream(
+            examples, QualityScorer.from_settings(settings), out, settings.batch_max, stats
+        )
     with scored.open(encoding="utf-8") as f:
         result = te.routing_report(truth, (json.loads(line) for line in f))
     typer.echo(f"# winnow models eval-tickets --split {split.value}: {events} -> {scored}")

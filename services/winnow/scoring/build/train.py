@@ -18,12 +18,12 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
+from winnow.scoring.artefacts import head_path, load_manifest
 from winnow.scoring.build import conversations as cv
 from winnow.scoring.build import datasets as ds
 from winnow.scoring.build.cards import render_reward_card, render_router_card
 from winnow.scoring.build.mlp import MLP, softmax, train_classifier, train_pairwise
 from winnow.scoring.build.onnx_heads import reward_features, write_reward, write_router
-from winnow.scoring.artefacts import head_path, load_manifest
 from winnow.scoring.embedder import Embedder
 from winnow.scoring.heads import OTHER
 from winnow.scoring.runtime import CPU, SessionConfig
@@ -152,7 +152,9 @@ def train_router(
         other_train = ds.clinc(ctx.data_root, 0, "train") + ds.noise(300, seed=0)
         other_val = ds.clinc(ctx.data_root, 0, "val") + ds.noise(100, seed=1)
     if tickets is not None:
-        rows = rows + [ds.Labelled(t, lab) for t, lab in cv.producer_rows(tickets, category_map or {})]
+        rows = rows + [
+            ds.Labelled(t, lab) for t, lab in cv.producer_rows(tickets, category_map or {})
+        ]
     labels = [*sorted({r.label for r in rows} - {OTHER}), OTHER]
     lid = {lab: i for i, lab in enumerate(labels)}
     train = [r for r in rows if not ds.held_out(r.text, 0.15)] + conv_train

@@ -402,7 +402,11 @@ class Settings(BaseSettings):
         description="`/healthz` fails when one batch has been in progress this long while the "
         "service reports ready (a hung agent); store outages do not count.",
     )
-    web_host: str = Field("127.0.0.1", description="Address of the health and metrics server.")
+    web_host: str = Field(
+        "127.0.0.1",
+        description="Address every service's web server (health, metrics, gateway, monitor "
+        "pages) binds; the Helm chart sets `0.0.0.0` so the pod is reachable.",
+    )
     web_port: int = Field(
         6066, ge=1, le=65535, description="Port of the health and metrics server."
     )
@@ -442,8 +446,42 @@ class Settings(BaseSettings):
         description="Server-side secret mixed into every API key hash (prefer "
         "`WINNOW_API_KEY_PEPPER_FILE`); changing it invalidates every key.",
     )
+    env: Literal["production", "development"] = Field(
+        "production",
+        description="`development` lets the gateway start without an API key pepper (keys are "
+        "then hashed with an empty one); anything else refuses to.",
+    )
+    monitor_dashboard_open: bool = Field(
+        False,
+        description="Serve the monitor's `/dashboard` pages without an API key. Only for a "
+        "private network: by default they need a key with the `read` scope.",
+    )
     api_key_pepper_file: Path | None = Field(
         None, description="File holding the API key pepper (a mounted Secret); read at start."
+    )
+    dlq_key: SecretStr | None = Field(
+        None,
+        description="Key that encrypts the original bytes of the validator's dead letters (the "
+        "only unredacted copy): 32 bytes, URL-safe base64 (`winnow dlq keygen`). Prefer "
+        "`WINNOW_DLQ_KEY_FILE`. Unset: dead letters keep a redacted copy, not the original.",
+    )
+    dlq_key_file: Path | None = Field(
+        None, description="File holding the DLQ key (a mounted Secret); read at start."
+    )
+    pii_subject_key: SecretStr | None = Field(
+        None,
+        description="HMAC key for the hashes of removed e-mails, phones, ids and names that "
+        "each example keeps so `winnow erase` can find a person's rows (prefer "
+        "`WINNOW_PII_SUBJECT_KEY_FILE`). Unset: nothing is recorded and erasure cannot run.",
+    )
+    pii_subject_key_file: Path | None = Field(
+        None, description="File holding the subject-hash key (a mounted Secret)."
+    )
+    dlq_retention_days: float = Field(
+        14.0,
+        gt=0,
+        description="Dead letters older than this are deleted from the store by the curator "
+        "(hourly) and by `winnow dlq purge`.",
     )
     gateway_max_body_bytes: int = Field(
         4_194_304, ge=1024, description="Largest request body `POST /v1/events` accepts (413)."
@@ -464,10 +502,15 @@ class Settings(BaseSettings):
         "a duplicate and not produced twice.",
     )
 
+    def subject_key(self) -> bytes | None:
+        """The subject-hash key as bytes, or None."""
+        key = self.pii_subject_key
+        return key.get_secret_value().encode() if key else None
+
     @model_validator(mode="after")
     def _read_secret_files(self) -> Settings:
         # `*_FILE` variants: secrets come from mounted files, never from the image.
-        for name in ("kafka_sasl_password", "api_key_pepper"):
+        for name in ("kafka_sasl_password", "api_key_pepper", "dlq_key", "pii_subject_key"):
             path: Path | None = getattr(self, f"{name}_file")
             if path is None:
                 continue

@@ -465,23 +465,16 @@ class Settings(BaseSettings):
         "only unredacted copy): 32 bytes, URL-safe base64 (`winnow dlq keygen`). Prefer "
         "`WINNOW_DLQ_KEY_FILE`. Unset: dead letters keep a redacted copy, not the original.",
     )
-    dlq_key_file: Path | None = Field(
-        None, description="File holding the DLQ key (a mounted Secret); read at start."
-    )
+    dlq_key_file: Path | None = Field(None, description="File holding the DLQ key (a Secret).")
     pii_subject_key: SecretStr | None = Field(
         None,
         description="HMAC key for the hashes of removed e-mails, phones, ids and names that "
         "each example keeps so `winnow erase` can find a person's rows (prefer "
         "`WINNOW_PII_SUBJECT_KEY_FILE`). Unset: nothing is recorded and erasure cannot run.",
     )
-    pii_subject_key_file: Path | None = Field(
-        None, description="File holding the subject-hash key (a mounted Secret)."
-    )
+    pii_subject_key_file: Path | None = Field(None, description="File holding that key.")
     dlq_retention_days: float = Field(
-        14.0,
-        gt=0,
-        description="Dead letters older than this are deleted from the store by the curator "
-        "(hourly) and by `winnow dlq purge`.",
+        14.0, gt=0, description="Days dead letters are kept (curator hourly, `winnow dlq purge`)."
     )
     gateway_max_body_bytes: int = Field(
         4_194_304, ge=1024, description="Largest request body `POST /v1/events` accepts (413)."
@@ -504,8 +497,7 @@ class Settings(BaseSettings):
 
     def subject_key(self) -> bytes | None:
         """The subject-hash key as bytes, or None."""
-        key = self.pii_subject_key
-        return key.get_secret_value().encode() if key else None
+        return self.pii_subject_key.get_secret_value().encode() if self.pii_subject_key else None
 
     @model_validator(mode="after")
     def _read_secret_files(self) -> Settings:

@@ -447,14 +447,10 @@ class Settings(BaseSettings):
         "`WINNOW_API_KEY_PEPPER_FILE`); changing it invalidates every key.",
     )
     env: Literal["production", "development"] = Field(
-        "production",
-        description="`development` lets the gateway start without an API key pepper (keys are "
-        "then hashed with an empty one); anything else refuses to.",
+        "production", description="`development` lets the gateway start without a pepper."
     )
     monitor_dashboard_open: bool = Field(
-        False,
-        description="Serve the monitor's `/dashboard` pages without an API key. Only for a "
-        "private network: by default they need a key with the `read` scope.",
+        False, description="Serve `/dashboard` without a `read` API key (private networks only)."
     )
     api_key_pepper_file: Path | None = Field(
         None, description="File holding the API key pepper (a mounted Secret); read at start."
@@ -473,6 +469,11 @@ class Settings(BaseSettings):
         "`WINNOW_PII_SUBJECT_KEY_FILE`). Unset: nothing is recorded and erasure cannot run.",
     )
     pii_subject_key_file: Path | None = Field(None, description="File holding that key.")
+    pii_order_numbers: Literal["keep", "pseudonymise", "redact"] = Field(
+        "pseudonymise",
+        description="Order/ticket/invoice numbers: `keep`, `pseudonymise` (keyed hash with "
+        "the subject key: the same order, the same `ORD-...`), or `redact` (`<ORDER_1>`).",
+    )
     dlq_retention_days: float = Field(
         14.0, gt=0, description="Days dead letters are kept (curator hourly, `winnow dlq purge`)."
     )

@@ -124,3 +124,43 @@ def test_placeholders_are_numbered_per_conversation() -> None:
     assert counts and redacted.redactions == {"name": 3, "id": 2}
     again, _ = redact_example(redacted)
     assert again.messages == redacted.messages  # placeholders are never read as names
+
+
+@pytest.mark.parametrize(
+    ("orders", "key", "expected"),
+    [
+        ("keep", None, "Order ORD-123456 shipped; order ORD-123456 again."),
+        ("redact", b"k", "Order <ORDER_1> shipped; order <ORDER_1> again."),
+        ("pseudonymise", None, "Order <ORDER_1> shipped; order <ORDER_1> again."),
+    ],
+)
+def test_order_number_policy(orders: str, key: bytes | None, expected: str) -> None:
+    """Order numbers are kept, redacted, or (with a key) replaced by a keyed pseudonym."""
+    assert _example_text("Order ORD-123456 shipped; order ORD-123456 again.", orders, key) == (
+        expected
+    )
+
+
+def test_order_pseudonyms_are_stable_and_keyed() -> None:
+    """The same order gets the same pseudonym in every ticket; another key gives another."""
+    a = _example_text("Order ORD-123456 shipped.", "pseudonymise", b"key-1")
+    b = _example_text("Where is order ord-123456?", "pseudonymise", b"key-1")
+    c = _example_text("Order ORD-123456 shipped.", "pseudonymise", b"key-2")
+    pseudonym = a.split()[1]
+    assert pseudonym.startswith("ORD-") and pseudonym != "ORD-123456"
+    assert pseudonym in b and pseudonym not in c
+
+
+def _example_text(text: str, orders: str, key: bytes | None) -> str:
+    messages = [ChatMessage(role=Role.USER, content=text)]
+    ex = Example(
+        id=example_id(tenant="t", kind=ExampleKind.SFT, messages=messages),
+        kind=ExampleKind.SFT,
+        tenant="t",
+        messages=messages,
+        provenance="human_agent",
+        source=SourceRef(event_id="e", event_type="support_ticket"),
+        event_time=NOW,
+    )
+    redacted, _ = redact_example(ex, subject_key=key, orders=orders)  # type: ignore[arg-type]
+    return redacted.messages[0].content

@@ -66,6 +66,7 @@ def build(settings: Settings) -> WinnowApp:
                     max_bytes=settings.max_event_bytes,
                     options=options,
                     subject_key=subject_key,
+                    orders=settings.pii_order_numbers,
                 )
                 encoded = [] if isinstance(outcome, DeadLetter) else id_keyed(outcome)
             except Exception as exc:

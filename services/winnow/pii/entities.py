@@ -339,7 +339,10 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
     found += [(s, e, PiiType.USERNAME) for s, e in _value_after(_USERNAME_CUE, text, toks, False)]
     digits = any(t.low[0].isdigit() for t in toks)
     if digits:  # ids, local phones, house numbers and codes all need a digit
-        found += [(m.start("v"), m.end("v"), PiiType.ID) for m in CODE.finditer(text)]
+        found += [
+            (m.start("v"), m.end("v"), PiiType.ORDER if m.group("order") else PiiType.ID)
+            for m in CODE.finditer(text)
+        ]
         found += [(m.start("v"), m.end("v"), PiiType.PHONE) for m in LOCAL_PHONE.finditer(text)]
         found += [(s, e, PiiType.ADDRESS) for s, e in find_streets(text, toks, cased)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_cued_address(text, toks, cased)]

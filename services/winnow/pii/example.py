@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Literal
 
 from winnow.example import Example, example_id
 from winnow.pii.entities import Expect, turn_expectations
@@ -10,9 +11,15 @@ from winnow.pii.redact import find_pii, render
 from winnow.pii.subjects import subjects_of
 from winnow.pii.types import Numbering, PiiType
 
+OrderPolicy = Literal["keep", "pseudonymise", "redact"]
+
 
 def redact_example(
-    example: Example, *, entities: bool = True, subject_key: bytes | None = None
+    example: Example,
+    *,
+    entities: bool = True,
+    subject_key: bytes | None = None,
+    orders: OrderPolicy = "pseudonymise",
 ) -> tuple[Example, dict[PiiType, int]]:
     """Return a copy of ``example`` with messages, ``chosen`` and ``rejected`` redacted.
 
@@ -22,14 +29,18 @@ def redact_example(
     With ``subject_key``, the keyed hashes of the identifiers removed go to ``subjects``
     (``winnow.pii.subjects``). The id is recomputed from the redacted content, so examples
     that differ only in their PII values get the same id (and deduplicate). The second value
-    counts hits per type.
+    counts hits per type. ``orders``: order, ticket, invoice and tracking numbers are left as
+    they are (``keep``), replaced by a keyed pseudonym (``pseudonymise``, with ``subject_key``
+    as the key; ``<ORDER_1>`` without one) or by ``<ORDER_1>`` (``redact``).
     """
     totals: Counter[PiiType] = Counter()
-    numbering = Numbering()
+    numbering = Numbering(order_key=subject_key if orders == "pseudonymise" else None)
     subjects: set[str] = set(example.subjects)
 
     def clean(text: str, expect: Expect) -> str:
         spans = find_pii(text, expect, entities=entities)
+        if orders == "keep":
+            spans = [s for s in spans if s.type is not PiiType.ORDER]
         subjects.update(subjects_of(subject_key, text, spans))
         result = render(text, spans, numbering)
         totals.update(result.counts)

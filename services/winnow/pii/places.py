@@ -14,9 +14,12 @@ from winnow.pii.types import PiiType
 
 CODE = re.compile(
     r"(?i)\b(?:account|acct|customer|member|client|user|policy|claim|booking|confirmation|"
-    r"reference|ref|order|ticket)\s*(?:id|number|no\.?|num|#|code)?\s*(?:is|was|:|#)?\s*"
+    r"reference|ref|(?P<order>order|ticket|invoice|tracking))"
+    r"\s*(?:id|number|no\.?|num|#|code)?\s*(?:is|was|:|#)?\s*"
     r"(?P<v>(?=[A-Z0-9\-]*\d)(?=[A-Z0-9\-]*[A-Z])[A-Z0-9][A-Z0-9\-]{4,}[A-Z0-9])\b"
 )
+# Order, ticket, invoice and tracking numbers: a setting keeps, pseudonymises or redacts them.
+ORDER_WORDS = frozenset({"order", "ticket", "invoice", "tracking", "bill"})
 # A 7-digit local number ("555-7709", "my number is 555 7709") after a phone word.
 LOCAL_PHONE = re.compile(
     r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|text|reach|number|contact|ph)\b"
@@ -132,6 +135,8 @@ def find_numbers(
             )
         ):
             kind = PiiType.ID
+            if before & ORDER_WORDS:
+                kind = PiiType.ORDER
             if before & {"zip", "zipcode", "postal"}:
                 kind = PiiType.ADDRESS
             elif before & {"pin", "password", "passcode"}:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -33,6 +35,8 @@ class PiiType(StrEnum):
     """An account, customer, member, policy, claim or booking number, or a bare numeric answer."""
     USERNAME = "username"
     """A login or user name."""
+    ORDER = "order"
+    """An order, ticket, invoice or tracking number (kept, pseudonymised or redacted: a setting)."""
     CREDENTIAL = "credential"
     """A PIN, password or security answer said in words ("my PIN is 4421")."""
 
@@ -51,6 +55,7 @@ PLACEHOLDERS: dict[PiiType, str] = {
     PiiType.ID: "<ID>",
     PiiType.USERNAME: "<USERNAME>",
     PiiType.CREDENTIAL: "<CREDENTIAL>",
+    PiiType.ORDER: "<ORDER>",
 }
 
 
@@ -86,7 +91,7 @@ PATTERN_TYPES: tuple[PiiType, ...] = (
 # Word-level values get numbered placeholders: which name is which matters to a model learning
 # from a conversation ("<NAME_1> asked <NAME_2> to ..."), which card is which much less.
 NUMBERED = frozenset(
-    {PiiType.NAME, PiiType.ADDRESS, PiiType.ID, PiiType.USERNAME, PiiType.CREDENTIAL}
+    {PiiType.NAME, PiiType.ADDRESS, PiiType.ID, PiiType.USERNAME, PiiType.CREDENTIAL, PiiType.ORDER}
 )
 
 
@@ -96,9 +101,16 @@ class Numbering:
 
     seen: dict[tuple[PiiType, str], str] = field(default_factory=dict)
     per_type: dict[PiiType, int] = field(default_factory=dict)
+    order_key: bytes | None = None
+    """With a key, order numbers become keyed pseudonyms (``ORD-3F9A1C22D0``): the same order
+    gets the same pseudonym in every ticket, so a model still sees one order referred to twice."""
 
     def placeholder(self, pii_type: PiiType, value: str) -> str:
         """``<NAME_1>`` for the first name seen, the same again for the same name."""
+        if pii_type is PiiType.ORDER and self.order_key:
+            norm = "".join(ch for ch in value.upper() if ch.isalnum())
+            digest = hmac.new(self.order_key, b"order:" + norm.encode(), hashlib.sha256)
+            return "ORD-" + digest.hexdigest()[:10].upper()
         if pii_type not in NUMBERED:
             return PLACEHOLDERS[pii_type]
         key = (pii_type, " ".join(value.lower().split()))

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from winnow.settings_privacy import PrivacySettings
 
 
 class RetrainThreshold(BaseModel):
@@ -40,7 +42,7 @@ def _default_score_thresholds() -> dict[str, dict[str, float]]:
     }
 
 
-class Settings(BaseSettings):
+class Settings(PrivacySettings):
     """Winnow's settings; construct through :func:`get_settings` so a process builds them once."""
 
     model_config = SettingsConfigDict(env_prefix="WINNOW_", extra="ignore")
@@ -446,36 +448,8 @@ class Settings(BaseSettings):
         description="Server-side secret mixed into every API key hash (prefer "
         "`WINNOW_API_KEY_PEPPER_FILE`); changing it invalidates every key.",
     )
-    env: Literal["production", "development"] = Field(
-        "production", description="`development` lets the gateway start without a pepper."
-    )
-    monitor_dashboard_open: bool = Field(
-        False, description="Serve `/dashboard` without a `read` API key (private networks only)."
-    )
     api_key_pepper_file: Path | None = Field(
         None, description="File holding the API key pepper (a mounted Secret); read at start."
-    )
-    dlq_key: SecretStr | None = Field(
-        None,
-        description="Key that encrypts the original bytes of the validator's dead letters (the "
-        "only unredacted copy): 32 bytes, URL-safe base64 (`winnow dlq keygen`). Prefer "
-        "`WINNOW_DLQ_KEY_FILE`. Unset: dead letters keep a redacted copy, not the original.",
-    )
-    dlq_key_file: Path | None = Field(None, description="File holding the DLQ key (a Secret).")
-    pii_subject_key: SecretStr | None = Field(
-        None,
-        description="HMAC key for the hashes of removed e-mails, phones, ids and names that "
-        "each example keeps so `winnow erase` can find a person's rows (prefer "
-        "`WINNOW_PII_SUBJECT_KEY_FILE`). Unset: nothing is recorded and erasure cannot run.",
-    )
-    pii_subject_key_file: Path | None = Field(None, description="File holding that key.")
-    pii_order_numbers: Literal["keep", "pseudonymise", "redact"] = Field(
-        "pseudonymise",
-        description="Order/ticket/invoice numbers: `keep`, `pseudonymise` (keyed hash with "
-        "the subject key: the same order, the same `ORD-...`), or `redact` (`<ORDER_1>`).",
-    )
-    dlq_retention_days: float = Field(
-        14.0, gt=0, description="Days dead letters are kept (curator hourly, `winnow dlq purge`)."
     )
     gateway_max_body_bytes: int = Field(
         4_194_304, ge=1024, description="Largest request body `POST /v1/events` accepts (413)."
@@ -495,10 +469,6 @@ class Settings(BaseSettings):
         description="An event id accepted again within this window (per tenant) is reported as "
         "a duplicate and not produced twice.",
     )
-
-    def subject_key(self) -> bytes | None:
-        """The subject-hash key as bytes, or None."""
-        return self.pii_subject_key.get_secret_value().encode() if self.pii_subject_key else None
 
     @model_validator(mode="after")
     def _read_secret_files(self) -> Settings:

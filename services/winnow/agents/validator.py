@@ -21,6 +21,22 @@ SERVICE: Final = "validator"
 log = structlog.get_logger(SERVICE)
 
 
+def _privacy(settings: Settings) -> tuple[DlqSealer, bytes | None]:
+    """The dead-letter sealer and the subject-hash key, warning about what is unset.
+
+    A dead letter holds the record as it arrived, the only unredacted copy: sealed with the DLQ
+    key before it leaves, or redacted when there is none.
+    """
+    key = settings.dlq_key
+    sealer = DlqSealer.from_text(key.get_secret_value() if key else None)
+    if not sealer.encrypts:
+        log.warning("dlq_key_unset", hint="dead letters keep a redacted copy; set WINNOW_DLQ_KEY")
+    subject_key = settings.subject_key()
+    if subject_key is None:
+        log.warning("pii_subject_key_unset", hint="winnow erase cannot find people's rows")
+    return sealer, subject_key
+
+
 def build(settings: Settings) -> WinnowApp:
     """The validator's faust app."""
     app = build_app(SERVICE, settings)
@@ -35,15 +51,7 @@ def build(settings: Settings) -> WinnowApp:
     )
     candidates = app.topic(layout.candidates, key_serializer="raw", value_serializer="raw")
     dlq = app.topic(layout.dlq, key_serializer="raw", value_serializer="raw")
-    # A dead letter holds the record as it arrived, the only unredacted copy: sealed with the
-    # DLQ key before it leaves, or redacted when there is none.
-    key = settings.dlq_key
-    sealer = DlqSealer.from_text(key.get_secret_value() if key else None)
-    if not sealer.encrypts:
-        log.warning("dlq_key_unset", hint="dead letters keep a redacted copy; set WINNOW_DLQ_KEY")
-    subject_key = settings.subject_key()
-    if subject_key is None:
-        log.warning("pii_subject_key_unset", hint="winnow erase cannot find people's rows")
+    sealer, subject_key = _privacy(settings)
 
     options = normalise_options(settings)
 

@@ -242,6 +242,10 @@ class DeadLetter(BaseModel):
     event_id: str | None = None
     tenant: str | None = None
     failed_at: datetime
+    subjects: list[str] = Field(
+        default_factory=list,
+        description="Keyed hashes of the identifiers in the original (see Example.subjects).",
+    )
 
 
 class RetrainReason(StrEnum):

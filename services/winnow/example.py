@@ -95,6 +95,11 @@ class Example(BaseModel):
     redactions: dict[str, int] = Field(
         default_factory=dict, description="PII values replaced by placeholders, by type."
     )
+    subjects: list[str] = Field(
+        default_factory=list,
+        description="Keyed hashes (`type:hmac`) of the e-mails, phones, ids, usernames and "
+        "names redaction removed: what `winnow erase` finds a person's examples by.",
+    )
     model_versions: dict[str, str] = Field(default_factory=dict)
     decision: Decision | None = None
     event_time: datetime

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from winnow.settings_privacy import PrivacySettings
 
 
 class RetrainThreshold(BaseModel):
@@ -40,7 +42,7 @@ def _default_score_thresholds() -> dict[str, dict[str, float]]:
     }
 
 
-class Settings(BaseSettings):
+class Settings(PrivacySettings):
     """Winnow's settings; construct through :func:`get_settings` so a process builds them once."""
 
     model_config = SettingsConfigDict(env_prefix="WINNOW_", extra="ignore")
@@ -402,7 +404,11 @@ class Settings(BaseSettings):
         description="`/healthz` fails when one batch has been in progress this long while the "
         "service reports ready (a hung agent); store outages do not count.",
     )
-    web_host: str = Field("127.0.0.1", description="Address of the health and metrics server.")
+    web_host: str = Field(
+        "127.0.0.1",
+        description="Address every service's web server (health, metrics, gateway, monitor "
+        "pages) binds; the Helm chart sets `0.0.0.0` so the pod is reachable.",
+    )
     web_port: int = Field(
         6066, ge=1, le=65535, description="Port of the health and metrics server."
     )
@@ -467,7 +473,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _read_secret_files(self) -> Settings:
         # `*_FILE` variants: secrets come from mounted files, never from the image.
-        for name in ("kafka_sasl_password", "api_key_pepper"):
+        for name in ("kafka_sasl_password", "api_key_pepper", "dlq_key", "pii_subject_key"):
             path: Path | None = getattr(self, f"{name}_file")
             if path is None:
                 continue

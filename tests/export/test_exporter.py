@@ -223,3 +223,22 @@ class TestPii:
                     texts = [path.read_text(encoding="utf-8")]
                 assert not any(find_pii(t) for t in texts), path
                 assert "jane.doe" not in "".join(texts)
+
+    def test_report_says_what_ran_what_was_found_and_what_is_not_covered(
+        self, store: ExampleStore, tmp_path: Path
+    ) -> None:
+        """The manifest and card name the detectors, the hits at ingest (from the validator's
+        counts) and at the re-scan, and the gaps: an empty count never reads as "clean"."""
+        redacted = make_example("Hi, I am <NAME_1>, mail <EMAIL>", "Thanks <NAME_1>.").model_copy(
+            update={"redactions": {"name": 2, "email": 1}}
+        )
+        seed(store, [*corpus(), redacted])
+        out = tmp_path / "report"
+        pii = _export(store, out)["pii"]
+        assert pii["found_at_ingest"] == {"email": 1, "name": 2}
+        assert pii["found_at_export"] == {}
+        assert {"name", "address", "id", "credential", "email", "phone"} <= set(pii["detectors"])
+        assert any("dates of birth" in gap for gap in pii["not_covered"])
+        card = (out / CARD).read_text(encoding="utf-8")
+        assert "Redacted at ingest (validator): email 1, name 2" in card
+        assert "none found does not mean none present" in card

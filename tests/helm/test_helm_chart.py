@@ -677,14 +677,14 @@ def test_gpu_scorer_gets_the_measured_tuning(render: Render) -> None:
 
 
 def test_gateway_alone_gets_the_api_key_pepper(render: Render) -> None:
-    """With an existing pepper Secret, the gateway (which checks API keys) gets it, and no other
-    service does; the gateway and monitor run `winnow serve gateway|monitor`."""
+    """With an existing pepper Secret, the gateway and the monitor (which check API keys, the
+    monitor for /dashboard) get it, and no other service does; they run `winnow serve ...`."""
     out = render({"apiKeyPepper": {"existingSecret": "winnow-pepper"}})
     deployments = out.deployments()
     with_pepper = {
         n for n, d in deployments.items() if "WINNOW_API_KEY_PEPPER" in env_of(container(d))
     }
-    assert with_pepper == {"gateway"}
+    assert with_pepper == {"gateway", "monitor"}
     pepper = env_of(container(deployments["gateway"]))["WINNOW_API_KEY_PEPPER"]
     assert pepper["valueFrom"]["secretKeyRef"]["name"] == "winnow-pepper"
     assert container(deployments["gateway"])["args"] == ["serve", "gateway"]

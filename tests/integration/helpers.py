@@ -24,7 +24,7 @@ def fresh_store(url: str) -> ExampleStore:
     upgrade(url)
     store = ExampleStore(url)
     with store.engine.begin() as conn:
-        conn.execute(text("TRUNCATE examples, rejections, dead_letters"))
+        conn.execute(text("TRUNCATE examples, rejections, dead_letters, pii_subjects, erasures"))
     return store
 
 

@@ -24,6 +24,7 @@ from winnow.agents.supervisor import Supervisor
 from winnow.demo.generator import EventGenerator
 from winnow.events import DeadLetter, RetrainEvent
 from winnow.pii.redact import find_pii
+from winnow.pii.sealing import DlqSealer, new_key
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates
 from winnow.stages.validate import validate_record
@@ -48,6 +49,7 @@ def _settings(url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=url, data_dir=tmp_path, topic_partitions=2, batch_wait_s=0.1)
 
 
+DLQ_KEY = new_key()
 GOOD = "I've refunded the second charge; it will be back on your card within five business days."
 
 
@@ -87,6 +89,7 @@ def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) ->
         "WINNOW_RETRAIN_MIN_TOKENS": "0",
         "WINNOW_RETRAIN_CHECK_INTERVAL_S": "1",
         "WINNOW_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
+        "WINNOW_DLQ_KEY": DLQ_KEY,
     }
     with Supervisor(settings, log_dir=tmp_path / "logs", extra_env=retrain_env) as sup:
         sup.wait_ready()
@@ -150,7 +153,11 @@ def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) ->
             )
         ).one()
         assert pref.chosen.startswith("Use 'Forgot password'") and pref.rejected == "No idea."
-        letters = {r.original: r for r in conn.execute(select(DeadLetterRow)).all()}
+        # Dead letters are sealed at rest: the DLQ key opens them back to the exact bytes.
+        sealer = DlqSealer.from_text(DLQ_KEY)
+        letters = {
+            sealer.open(r.original, r.id): r for r in conn.execute(select(DeadLetterRow)).all()
+        }
         assert letters[b"\xff\xfe not utf-8"].reason == "invalid_utf8"
         assert letters[b'{"truncated": '].reason == "invalid_json"
         assert letters[b'{"truncated": '].topic == "winnow.sources.feedback"

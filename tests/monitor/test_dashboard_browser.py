@@ -193,6 +193,8 @@ def test_dashboard_in_a_browser(browser: Any, postgres_url: str, tmp_path: Path)
         "WINNOW_MONITOR_WINDOW_S": "1.5",
         "WINNOW_MONITOR_DASHBOARD_REFRESH_S": "1",
         "WINNOW_MONITOR_RULES_PATH": str(rules),
+        # This test is about what the page shows; its key check is tested in test_access.py.
+        "WINNOW_MONITOR_DASHBOARD_OPEN": "true",
     }
     out = artifacts_dir()
     logs = tmp_path / "logs"

@@ -15,11 +15,11 @@ from winnow.example import Example, ExampleKind, SourceRef, example_id
 from winnow.log import redact_log_event
 from winnow.pii.checks import card_valid, iban_valid, looks_random, luhn_valid, ssn_valid
 from winnow.pii.corpus import measure_redaction
+from winnow.pii.example import redact_example
 from winnow.pii.redact import (
     PLACEHOLDERS,
     PiiType,
     find_pii,
-    redact_example,
     redact_pii,
 )
 from winnow.testing.examples import make_example

@@ -28,6 +28,11 @@ from winnow.events import (
 from winnow.settings import get_settings
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+PERSONAL_TEXT = (
+    "this is Priya Raman, Account ID: B3BLRKKZQQ, my number is 555-7709 and I live at "
+    "9756 Primrose Street. Where is my refund?"
+)
+PERSONAL_VALUES = ("Priya", "Raman", "B3BLRKKZQQ", "555-7709", "9756 Primrose")
 
 
 def events_jsonl(path: Path) -> None:
@@ -76,7 +81,22 @@ def events_jsonl(path: Path) -> None:
             response="Yes, until the parcel ships: edit the address under Orders.",
         ),
     )
-    lines = [e.model_dump_json() for e in (ticket, feedback, synthetic)]
+    personal = ticket.model_copy(
+        update={
+            "id": "t-2",
+            "data": ticket.data.model_copy(
+                update={
+                    "turns": [
+                        Turn(speaker=Speaker.CUSTOMER, text=f"Hi, {PERSONAL_TEXT}"),
+                        Turn(
+                            speaker=Speaker.AGENT, text="Thanks, Priya. The refund is on its way."
+                        ),
+                    ]
+                }
+            ),
+        }
+    )
+    lines = [e.model_dump_json() for e in (ticket, feedback, synthetic, personal)]
     path.write_text("\n".join([*lines, "{not json"]) + "\n", encoding="utf-8")
 
 
@@ -96,9 +116,14 @@ def test_score_cli_writes_scored_examples(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in dest.read_text(encoding="utf-8").splitlines()]
-    # ticket -> 1 SFT; feedback with correction -> preference + SFT; synthetic -> 1 SFT.
-    assert len(rows) == 4
-    assert {r["source"]["event_id"] for r in rows} == {"t-1", "f-1", "s-1"}
+    # tickets -> 1 SFT each; feedback with correction -> preference + SFT; synthetic -> 1 SFT.
+    assert len(rows) == 5
+    assert {r["source"]["event_id"] for r in rows} == {"t-1", "t-2", "f-1", "s-1"}
+    # The stream's path: what `winnow score` writes is redacted like the validator's output.
+    written = dest.read_text(encoding="utf-8")
+    assert not [v for v in PERSONAL_VALUES if v in written]
+    personal = next(r for r in rows if r["source"]["event_id"] == "t-2")
+    assert personal["messages"][1]["content"] == "Thanks, <NAME_1>. The refund is on its way."
     for row in rows:
         assert {"reward", "relevance", "domain_confidence"} <= set(row["scores"])
         assert row["domain"] is not None

@@ -114,7 +114,9 @@ class TestRedactionInValidation:
         [ex] = validate_record(as_bytes(doc), COORDS, max_bytes=100_000)  # type: ignore[misc]
         text = ex.messages[0].content
         assert "jane.doe@example.com" not in text and "<EMAIL>" in text and "<PHONE>" in text
-        assert ex.redactions == {"email": 1, "phone": 1}
+        # The agent's "Done, Jane." names the customer: a numbered name placeholder.
+        assert ex.messages[-1].content == "Done, <NAME_1>."
+        assert ex.redactions == {"email": 1, "phone": 1, "name": 1}
 
     def test_copies_differing_only_in_pii_share_an_id(self) -> None:
         """Two events that differ only in the e-mail address become the same example id."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Final, TypeVar
 
@@ -49,6 +50,7 @@ from winnow.stages.filters.base import ExampleFilter
 from winnow.stages.filters.defaults import default_filters
 from winnow.stages.isolate import run_isolating
 from winnow.store import ExampleStore
+from winnow.store.deadletters import purge_dead_letters
 from winnow.store.store import WriteOutcome
 from winnow.topics import TopicLayout
 
@@ -210,6 +212,7 @@ def build(settings: Settings) -> WinnowApp:
     )
     _wire_store_ping(curator)
     _wire_retrain(curator, _raw_topic(app, layout.retrain))
+    _wire_dlq_retention(curator)
     _wire_rebalance(curator)
     _wire_curate(curator, _raw_topic(app, layout.scored, consume=True))
     _wire_dead_letters(curator, _raw_topic(app, layout.dlq, consume=True))
@@ -243,6 +246,22 @@ def _wire_retrain(curator: Curator, retrain: Any) -> None:
         )
         for e in events:
             log.info("retrain_triggered", tenant=e.tenant, domain=e.domain, snapshot=e.snapshot_id)
+
+
+def _wire_dlq_retention(curator: Curator) -> None:
+    # Dead letters are kept WINNOW_DLQ_RETENTION_DAYS, then deleted (one replica does it).
+    @curator.app.timer(interval=3600.0, on_leader=True)  # type: ignore[untyped-decorator]
+    async def expire_dead_letters() -> None:
+        days = curator.settings.dlq_retention_days
+        before = datetime.now(UTC) - timedelta(days=days)
+        try:
+            n = await asyncio.to_thread(purge_dead_letters, curator.store.engine, before)
+        except Exception:
+            STORE_ERRORS.labels("dlq_purge").inc()
+            log.exception("dlq_purge_failed")
+            return
+        if n:
+            log.info("dead_letters_expired", count=n)
 
 
 def _wire_rebalance(curator: Curator) -> None:

@@ -6,7 +6,8 @@ compaction, which the embedded broker does not do, and a monitor's statistics ma
 after a restart. Run one replica: each replica sees only the partitions it owns.
 
 Besides ``/alerts`` and ``/windows`` (JSON), it serves the data-quality dashboard: ``/dashboard``
-(HTML that refreshes itself from ``/dashboard/fragment``) and ``/dashboard.json``.
+(HTML that refreshes itself from ``/dashboard/fragment``) and ``/dashboard.json``, to holders of
+a ``read``-scoped API key (``winnow.monitor.access``) unless ``WINNOW_MONITOR_DASHBOARD_OPEN``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import structlog
 
 from winnow.agents.runtime import WinnowApp, build_app, send_all
 from winnow.metrics import EVENTS_IN, STORE_ERRORS
+from winnow.monitor.access import DashboardGuard, cookie_header, presented_key
 from winnow.monitor.core import Monitor, WindowResult, alert_event
 from winnow.monitor.dashboard import render_body, render_page
 from winnow.monitor.expectations import warm_up
@@ -48,6 +50,25 @@ class MonitorState:
     firing: list[AlertTransition] = field(default_factory=list)
     """Replaced after each window on the event loop, so the dashboard never reads the engine
     while a window's evaluation (in a worker thread) changes it."""
+
+
+def dashboard_guard(settings: Settings) -> DashboardGuard:
+    """The dashboard's access rule from settings: open, or keys checked against the store.
+
+    Without a pepper (outside development) no key can verify, so a closed dashboard then
+    refuses everyone rather than accept keys hashed without the server secret.
+    """
+    if settings.monitor_dashboard_open:
+        return DashboardGuard(open=True, verify=None)
+    if settings.api_key_pepper is None and settings.env != "development":
+        log.warning("dashboard_closed_no_pepper", hint="set WINNOW_API_KEY_PEPPER_FILE")
+        return DashboardGuard(open=False, verify=None)
+    from winnow.gateway.app import _pepper
+    from winnow.gateway.keys import KeyStore
+    from winnow.store.store import make_engine
+
+    keys = KeyStore(make_engine(settings.database_url), _pepper(settings))
+    return DashboardGuard(open=False, verify=keys.verify)
 
 
 def build(settings: Settings) -> WinnowApp:
@@ -141,17 +162,43 @@ def _wire_pages(state: MonitorState) -> None:
     async def windows_page(web: Any, request: Any) -> Any:
         return web.json({"windows": list(monitor.history)})
 
+    guard = dashboard_guard(settings)
+
+    async def denied(web: Any, request: Any) -> Any | None:
+        key = presented_key(request.headers, request.cookies)
+        if await asyncio.to_thread(guard.allowed, key):
+            return None
+        return web.json(
+            {
+                "detail": "the dashboard needs an API key with the read scope "
+                "(Authorization: Bearer KEY, or open /dashboard?key=KEY once)"
+            },
+            status=401,
+            headers={"WWW-Authenticate": "Bearer", "Cache-Control": "no-store"},
+        )
+
     @app.page("/dashboard")
     async def dashboard_page(web: Any, request: Any) -> Any:
+        key = request.query.get("key")
+        if key and await asyncio.to_thread(guard.allowed, key):
+            # Hand the key to the browser as a cookie and drop it from the address bar.
+            headers = {"Location": "/dashboard", "Set-Cookie": cookie_header(key)}
+            return web.html("", status=303, headers=headers)
+        if (refused := await denied(web, request)) is not None:
+            return refused
         page = render_page(await snapshots.get(), refresh_s=settings.monitor_dashboard_refresh_s)
         return web.html(page, headers={"Cache-Control": "no-store"})
 
     @app.page("/dashboard/fragment")
     async def dashboard_fragment(web: Any, request: Any) -> Any:
+        if (refused := await denied(web, request)) is not None:
+            return refused
         return web.html(render_body(await snapshots.get()), headers={"Cache-Control": "no-store"})
 
     @app.page("/dashboard.json")
     async def dashboard_json(web: Any, request: Any) -> Any:
+        if (refused := await denied(web, request)) is not None:
+            return refused
         return web.json((await snapshots.get()).as_dict(), headers={"Cache-Control": "no-store"})
 
 

@@ -249,6 +249,8 @@ def build_app(service: str, settings: Settings) -> WinnowApp:
         consumer_max_fetch_size=max(4_194_304, settings.max_event_bytes * 4),
         web_enabled=True,
         web_host=settings.web_host,
+        # faust binds web_bind (default 0.0.0.0), not web_host: bind the configured address.
+        web_bind=settings.web_host,
         web_port=settings.web_port,
         web_in_thread=False,
         **_faust_security(settings),

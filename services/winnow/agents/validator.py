@@ -10,6 +10,7 @@ from winnow.agents.config import normalise_options
 from winnow.agents.runtime import WinnowApp, build_app, id_keyed, run_batches, send_all
 from winnow.events import DeadLetter
 from winnow.metrics import CANDIDATES_OUT, DEAD_LETTERS, EVENTS_IN, PII_REDACTED
+from winnow.pii.sealing import DlqSealer
 from winnow.reasons import DeadLetterReason
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates, dead_letter
@@ -18,6 +19,22 @@ from winnow.topics import TopicLayout
 
 SERVICE: Final = "validator"
 log = structlog.get_logger(SERVICE)
+
+
+def _privacy(settings: Settings) -> tuple[DlqSealer, bytes | None]:
+    """The dead-letter sealer and the subject-hash key, warning about what is unset.
+
+    A dead letter holds the record as it arrived, the only unredacted copy: sealed with the DLQ
+    key before it leaves, or redacted when there is none.
+    """
+    key = settings.dlq_key
+    sealer = DlqSealer.from_text(key.get_secret_value() if key else None)
+    if not sealer.encrypts:
+        log.warning("dlq_key_unset", hint="dead letters keep a redacted copy; set WINNOW_DLQ_KEY")
+    subject_key = settings.subject_key()
+    if subject_key is None:
+        log.warning("pii_subject_key_unset", hint="winnow erase cannot find people's rows")
+    return sealer, subject_key
 
 
 def build(settings: Settings) -> WinnowApp:
@@ -34,6 +51,7 @@ def build(settings: Settings) -> WinnowApp:
     )
     candidates = app.topic(layout.candidates, key_serializer="raw", value_serializer="raw")
     dlq = app.topic(layout.dlq, key_serializer="raw", value_serializer="raw")
+    sealer, subject_key = _privacy(settings)
 
     options = normalise_options(settings)
 
@@ -51,7 +69,12 @@ def build(settings: Settings) -> WinnowApp:
             coords = Coordinates(msg.topic, msg.partition, msg.offset)
             try:
                 outcome = validate_record(
-                    raw, coords, max_bytes=settings.max_event_bytes, options=options
+                    raw,
+                    coords,
+                    max_bytes=settings.max_event_bytes,
+                    options=options,
+                    subject_key=subject_key,
+                    orders=settings.pii_order_numbers,
                 )
                 encoded = [] if isinstance(outcome, DeadLetter) else id_keyed(outcome)
             except Exception as exc:
@@ -75,7 +98,8 @@ def build(settings: Settings) -> WinnowApp:
                     partition=msg.partition,
                     offset=msg.offset,
                 )
-                bad.append((outcome.id.encode(), outcome.model_dump_json().encode()))
+                sealed = sealer.seal(outcome, subject_key)
+                bad.append((sealed.id.encode(), sealed.model_dump_json().encode()))
                 continue
             for example in outcome:
                 CANDIDATES_OUT.labels(example.kind.value).inc()

@@ -37,7 +37,15 @@ if TYPE_CHECKING:
 GOAL_ROWS_PER_S = 5000.0
 COPY_EXAMPLES = "bench_copy_examples"
 COPY_REJECTIONS = "bench_copy_rejections"
-_JSON_COLUMNS = {"messages", "scores", "flags", "model_versions", "reasons", "example"}
+_JSON_COLUMNS = {
+    "messages",
+    "scores",
+    "flags",
+    "model_versions",
+    "reasons",
+    "example",
+    "redactions",
+}
 
 Tick = Callable[[int], None]
 

@@ -19,6 +19,8 @@ from winnow.monitor.cli import alerts, report
 from winnow.pii.cli import pii_app
 from winnow.scoring.build.cli import models_app
 from winnow.scoring.cli import score
+from winnow.store.dlq_cli import dlq_app
+from winnow.store.erase import erase_command
 
 app = typer.Typer(
     name="winnow",
@@ -37,6 +39,7 @@ app.command("score")(score)
 app.command("export")(export)
 app.command("alerts")(alerts)
 app.command("report")(report)
+app.command("erase")(erase_command)
 app.add_typer(db_app, name="db")
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
@@ -46,6 +49,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(pii_app, name="pii")
+app.add_typer(dlq_app, name="dlq")
 
 
 def main() -> None:

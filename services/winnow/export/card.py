@@ -61,6 +61,23 @@ def svg_histogram(title: str, values: Sequence[float]) -> str:
     return f'<figure class="mini"><figcaption>{esc(label)}</figcaption>{chart}</figure>'
 
 
+def _pii_section(pii: dict[str, Any]) -> str:
+    """Which detectors ran, what they found at ingest and at export, and what they miss."""
+
+    def counts(found: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in sorted(found.items())) or "none"
+
+    missed = "".join(f"<li>{html.escape(m)}</li>" for m in pii.get("not_covered", []))
+    return (
+        "<h2>Personal data</h2>"
+        f"<p>Detectors: {html.escape(', '.join(pii.get('detectors', [])))}.</p>"
+        f"<p>Redacted at ingest (validator): {html.escape(counts(pii.get('found_at_ingest', {})))}."
+        f" Found again by the export re-scan (and redacted): "
+        f"{html.escape(counts(pii.get('found_at_export', pii.get('redacted', {}))))}.</p>"
+        f"<p>Not covered, so none found does not mean none present:</p><ul>{missed}</ul>"
+    )
+
+
 def render_card(manifest: dict[str, Any], samples: dict[str, DomainSample]) -> str:
     """The card's HTML for a manifest and the per-domain samples."""
     tokens = manifest["tokens"]
@@ -97,6 +114,7 @@ def render_card(manifest: dict[str, Any], samples: dict[str, DomainSample]) -> s
         f"(~{optimal['tokens_per_parameter']} tokens per parameter): "
         f"~{optimal['parameters']:,} parameters.</p>"
         f"<p>Filters: <code>{filters}</code></p><p>Models: <code>{versions}</code></p>"
-        f"<p>PII re-scan: <code>{html.escape(json.dumps(manifest['pii'], sort_keys=True))}"
-        "</code></p>" + "".join(sections) + "</body></html>\n"
+        + _pii_section(manifest["pii"])
+        + "".join(sections)
+        + "</body></html>\n"
     )

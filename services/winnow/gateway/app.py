@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from winnow.errors import ConfigurationError
 from winnow.gateway.auth import require
 from winnow.gateway.idempotency import claim, purge, release
 from winnow.gateway.ingest import BodyError, IngestResponse, split_body, validate_items
@@ -56,11 +57,24 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+PEPPER_MISSING = (
+    "no API key pepper: set WINNOW_API_KEY_PEPPER_FILE (a mounted Secret) or "
+    "WINNOW_API_KEY_PEPPER, or WINNOW_ENV=development to run without one"
+)
+
+
 def _pepper(settings: Settings) -> bytes:
+    """The pepper; raises ``ConfigurationError`` when it is unset outside development."""
     if settings.api_key_pepper is None:
-        log.warning("api_key_pepper_unset", hint="set WINNOW_API_KEY_PEPPER_FILE in production")
+        if settings.env != "development":
+            raise ConfigurationError(PEPPER_MISSING)
+        log.warning("api_key_pepper_unset", hint="development only: keys use an empty pepper")
         return b""
     return settings.api_key_pepper.get_secret_value().encode()
+
+
+def _has_pepper(settings: Settings) -> bool:
+    return settings.api_key_pepper is not None or settings.env == "development"
 
 
 def create_app(settings: Settings, *, publisher: Publisher | None = None) -> FastAPI:
@@ -71,6 +85,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Fas
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _pepper(settings)  # refuse to serve keys hashed without the server secret
         if settings.db_auto_migrate:
             from winnow.store.migrate import upgrade
 
@@ -93,7 +108,9 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Fas
     app.state.settings = settings
     app.state.store = store
     app.state.engine = engine
-    app.state.keys = KeyStore(engine, _pepper(settings))
+    # Built lazily-safe: `winnow gateway openapi` builds the app without a pepper; serving it
+    # (lifespan, `run`) refuses to start without one.
+    app.state.keys = KeyStore(engine, _pepper(settings) if _has_pepper(settings) else b"")
     app.state.limiter = RateLimiter(
         settings.gateway_rate_limit_per_s, settings.gateway_rate_limit_burst
     )
@@ -255,6 +272,10 @@ def run(settings: Settings) -> None:
     from winnow.log import configure_logging
 
     configure_logging(settings)
+    try:
+        _pepper(settings)
+    except ConfigurationError as exc:
+        raise SystemExit(f"winnow gateway: {exc}") from None
     uvicorn.run(
         create_app(settings),
         host=settings.web_host,

@@ -16,6 +16,7 @@ keys_app = typer.Typer(
 
 @contextmanager
 def _keystore() -> Iterator[object]:
+    from winnow.errors import ConfigurationError
     from winnow.gateway.app import _pepper
     from winnow.gateway.keys import KeyStore
     from winnow.settings import get_settings
@@ -23,11 +24,15 @@ def _keystore() -> Iterator[object]:
     from winnow.store.store import make_engine
 
     settings = get_settings()
+    try:
+        pepper = _pepper(settings)
+    except ConfigurationError as exc:
+        raise typer.BadParameter(str(exc)) from None
     if settings.db_auto_migrate:
         upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        yield KeyStore(engine, _pepper(settings))
+        yield KeyStore(engine, pepper)
     finally:
         engine.dispose()
 

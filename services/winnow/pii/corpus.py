@@ -21,7 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from winnow.pii.corpus_values import NEGATIVES, VALUES, Rng
-from winnow.pii.redact import PiiType, find_pii
+from winnow.pii.redact import find_pii
+from winnow.pii.types import PATTERN_TYPES, PiiType
 
 _TEMPLATES: dict[PiiType, tuple[str, ...]] = {
     PiiType.EMAIL: (
@@ -144,7 +145,7 @@ def _item(rng: Rng) -> CorpusItem:
     b = _Builder()
     sentences: list[tuple[str, list[tuple[str, PiiType | str]]]] = []
     for _ in range(rng.choice((0, 1, 1, 1, 2, 2, 3))):
-        kind = rng.choice(list(PiiType))
+        kind = rng.choice(list(VALUES))
         value, context = VALUES[kind](rng)
         template = context or rng.choice(_TEMPLATES[kind])
         sentences.append((template, [(value, kind)]))
@@ -217,7 +218,10 @@ class RedactionReport:
             "| type | planted | recall | typed | hits | precision | strict precision |",
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
-        for name, s in [*((t.value, self.per_type[t]) for t in PiiType), ("all", self.overall)]:
+        for name, s in [
+            *((t.value, self.per_type[t]) for t in PATTERN_TYPES),
+            ("all", self.overall),
+        ]:
             typed = s.typed / s.planted if s.planted else 1.0
             rows.append(
                 f"| {name} | {s.planted} | {s.recall:.4f} | {typed:.4f} | {s.predicted} "
@@ -236,7 +240,7 @@ class RedactionReport:
 
 def evaluate(items: list[CorpusItem]) -> RedactionReport:
     """Score ``find_pii`` on ``items`` (see the module docstring for the rules)."""
-    per_type = {t: TypeStats() for t in PiiType}
+    per_type = {t: TypeStats() for t in PATTERN_TYPES}
     negatives_hit: Counter[str] = Counter()
     seconds = 0.0
     for item in items:

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 
 from winnow.pii.checks import IBAN_LENGTHS, luhn_valid
-from winnow.pii.redact import PiiType
+from winnow.pii.types import PiiType
 
 Rng = random.Random
 

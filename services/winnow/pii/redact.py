@@ -43,11 +43,9 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from winnow.example import Example, example_id
 from winnow.pii.checks import (
     IBAN_LENGTHS,
     card_valid,
@@ -58,62 +56,8 @@ from winnow.pii.checks import (
     phone_valid,
     ssn_valid,
 )
-
-
-class PiiType(StrEnum):
-    """The kinds of personal data and secrets redaction finds; each has one placeholder."""
-
-    EMAIL = "email"
-    """An e-mail address."""
-    PHONE = "phone"
-    """A phone number in an international or national written form."""
-    CARD = "card"
-    """A Luhn-valid payment card number."""
-    IBAN = "iban"
-    """An IBAN with a valid mod-97 checksum."""
-    SSN = "ssn"
-    """A US social security number."""
-    IP = "ip"
-    """An IPv4 or IPv6 address."""
-    URL_TOKEN = "url_token"
-    """A URL carrying a token, key, signature or password (the whole URL is replaced)."""
-    SECRET = "secret"
-    """An API key, access token, JWT, private key, password or other random-looking secret."""
-
-
-PLACEHOLDERS: dict[PiiType, str] = {
-    PiiType.EMAIL: "<EMAIL>",
-    PiiType.PHONE: "<PHONE>",
-    PiiType.CARD: "<CARD>",
-    PiiType.IBAN: "<IBAN>",
-    PiiType.SSN: "<SSN>",
-    PiiType.IP: "<IP>",
-    PiiType.URL_TOKEN: "<URL>",
-    PiiType.SECRET: "<SECRET>",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class PiiSpan:
-    """Where a hit lies in the original text (half-open ``[start, end)``), and its type."""
-
-    start: int
-    end: int
-    type: PiiType
-
-
-@dataclass(frozen=True, slots=True)
-class RedactionResult:
-    """Redacted text and the number of hits per type (types with no hit are absent)."""
-
-    text: str
-    counts: dict[PiiType, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        """Number of hits of every type."""
-        return sum(self.counts.values())
-
+from winnow.pii.entities import Expect, find_entities
+from winnow.pii.types import PLACEHOLDERS, Numbering, PiiSpan, PiiType, RedactionResult
 
 _MASK = "\x00"
 _DIGIT = re.compile(r"\d")
@@ -420,12 +364,16 @@ def _scan(text: str) -> tuple[list[PiiSpan], str]:
     return found, masked
 
 
-def find_pii(text: str) -> list[PiiSpan]:
+def find_pii(
+    text: str, expect: Expect = Expect.NOTHING, *, entities: bool = False
+) -> list[PiiSpan]:
     """Every PII hit in ``text``, sorted by position; hits never overlap.
 
     When a round finds anything, another round runs over the text with those hits masked: a
     value glued to a removed one (``+44 20 7946 0958+44 20 7946 0959``) is only a value once its
-    neighbour is gone, and redacting redacted text must find nothing new.
+    neighbour is gone, and redacting redacted text must find nothing new. Then the word-level
+    detectors of ``winnow.pii.entities`` (names, addresses, ids, credentials) run on what is
+    left when ``entities`` is true, told by ``expect`` what the previous turn asked for.
     """
     found, masked = _scan(text)
     rounds = 1
@@ -440,12 +388,53 @@ def find_pii(text: str) -> list[PiiSpan]:
     for span in found:  # detectors never see masked text as a value, so this drops nothing
         if not disjoint or span.start >= disjoint[-1].end:
             disjoint.append(span)
+    if entities:
+        disjoint = _with_entities(masked, disjoint, expect)
     return disjoint
 
 
-def redact_pii(text: str) -> RedactionResult:
-    """Replace every PII hit in ``text`` with its type's placeholder and count hits per type."""
-    spans = find_pii(text)
+# Our placeholders (<NAME_1>) and template slots ({{Order Number}}) hold no personal data.
+_PLACEHOLDER_TEXT = re.compile(r"<[A-Z]+(?:_\d+)?>|\{\{[^{}\n]{1,80}\}\}")
+
+
+def _with_entities(masked: str, hits: list[PiiSpan], expect: Expect) -> list[PiiSpan]:
+    """Add word-level hits outside pattern hits and placeholders; overlapping ones are merged."""
+    # Placeholders from an earlier pass (<NAME_1>) are no names: hide them like pattern hits.
+    hidden = _mask(masked, [m.span() for m in _PLACEHOLDER_TEXT.finditer(masked)])
+    spans = sorted(find_entities(hidden, expect), key=lambda s: (s[0], -s[1]))
+    merged: list[list[Any]] = []
+    for start, end, kind in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end, kind])
+    out = list(hits)
+    for start, end, kind in merged:
+        # Split around masked characters (an e-mail inside a street line keeps its own hit).
+        piece = start
+        for m in re.finditer(r"\x00+", hidden[start:end]):
+            if hidden[piece : start + m.start()].strip(" ,.-"):
+                out.append(PiiSpan(piece, start + m.start(), kind))
+            piece = start + m.end()
+        if hidden[piece:end].strip(" ,.-"):
+            out.append(PiiSpan(piece, end, kind))
+    out.sort(key=lambda s: (s.start, -s.end))
+    return out
+
+
+def redact_pii(
+    text: str, expect: Expect = Expect.NOTHING, *, entities: bool = False
+) -> RedactionResult:
+    """Replace every PII hit in ``text`` with its type's placeholder and count hits per type.
+
+    ``entities``: also names, addresses, ids and spoken credentials (``winnow.pii.entities``).
+    """
+    return render(text, find_pii(text, expect, entities=entities))
+
+
+def render(text: str, spans: list[PiiSpan], numbering: Numbering | None = None) -> RedactionResult:
+    """``text`` with each span replaced by its placeholder (numbered when ``numbering`` is given:
+    the same value gets the same ``<NAME_1>`` throughout one conversation)."""
     if not spans:
         return RedactionResult(text)
     parts: list[str] = []
@@ -454,40 +443,22 @@ def redact_pii(text: str) -> RedactionResult:
         if span.end <= pos:  # inside the previous hit (cannot happen; never re-emit text)
             continue
         parts.append(text[pos : span.start])
-        parts.append(PLACEHOLDERS[span.type])
+        if numbering is not None:
+            parts.append(numbering.placeholder(span.type, text[span.start : span.end]))
+        else:
+            parts.append(PLACEHOLDERS[span.type])
         pos = max(pos, span.end)
     parts.append(text[pos:])
     return RedactionResult("".join(parts), dict(Counter(s.type for s in spans)))
 
 
-def redact_example(example: Example) -> tuple[Example, dict[PiiType, int]]:
-    """Return a copy of ``example`` with messages, ``chosen`` and ``rejected`` redacted.
-
-    The id is recomputed from the redacted content, so examples that differ only in their PII
-    values get the same id (and deduplicate). The second value counts hits per type.
-    """
-    totals: Counter[PiiType] = Counter()
-
-    def clean(text: str) -> str:
-        result = redact_pii(text)
-        totals.update(result.counts)
-        return result.text
-
-    messages = [m.model_copy(update={"content": clean(m.content)}) for m in example.messages]
-    chosen = clean(example.chosen) if example.chosen is not None else None
-    rejected = clean(example.rejected) if example.rejected is not None else None
-    new_id = example_id(
-        tenant=example.tenant,
-        kind=example.kind,
-        messages=messages,
-        chosen=chosen,
-        rejected=rejected,
-    )
-    update = {
-        "messages": messages,
-        "chosen": chosen,
-        "rejected": rejected,
-        "id": new_id,
-        "redactions": {t.value: n for t, n in totals.items()},
-    }
-    return example.model_copy(update=update), dict(totals)
+# The record types moved to winnow.pii.types; they stay importable from here.
+__all__ = [
+    "PLACEHOLDERS",
+    "PiiSpan",
+    "PiiType",
+    "RedactionResult",
+    "find_pii",
+    "redact_pii",
+    "render",
+]

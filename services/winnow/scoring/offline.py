@@ -13,8 +13,9 @@ from typing import IO
 from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.scoring import QualityScorer
-from winnow.stages.decode import Coordinates, decode_event
-from winnow.stages.normalise import NormaliseOptions, event_to_examples
+from winnow.stages.decode import Coordinates
+from winnow.stages.normalise import NormaliseOptions
+from winnow.stages.validate import validate_record
 
 
 @dataclass
@@ -33,19 +34,22 @@ def examples_from_lines(
     stats: OfflineStats,
     options: NormaliseOptions | None = None,
 ) -> Iterator[Example]:
-    """Decode and normalise JSONL events; invalid lines are counted by reason, not raised."""
+    """Decode, normalise and redact JSONL events, as the validator does (``validate_record``):
+    what ``winnow score`` writes holds no personal data. Invalid lines are counted by reason."""
     for number, raw in enumerate(lines):
         line = raw.strip()
         if not line:
             continue
         stats.events += 1
         # The file and line number stand in for Kafka coordinates in dead letters and examples.
-        decoded = decode_event(line, Coordinates(topic=source, offset=number), max_bytes=max_bytes)
-        if isinstance(decoded, DeadLetter):
-            key = str(decoded.reason)
+        result = validate_record(
+            line, Coordinates(topic=source, offset=number), max_bytes=max_bytes, options=options
+        )
+        if isinstance(result, DeadLetter):
+            key = str(result.reason)
             stats.dead_letters[key] = stats.dead_letters.get(key, 0) + 1
             continue
-        yield from event_to_examples(decoded, Coordinates(topic=source, offset=number), options)
+        yield from result
 
 
 def score_stream(

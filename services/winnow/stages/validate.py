@@ -4,23 +4,36 @@ from __future__ import annotations
 
 from winnow.events import DeadLetter
 from winnow.example import Example
-from winnow.pii.redact import redact_example
+from winnow.pii.example import OrderPolicy, redact_example
 from winnow.reasons import DeadLetterReason
 from winnow.stages.decode import Coordinates, dead_letter, decode_event
 from winnow.stages.normalise import NormaliseOptions, event_to_examples
 
 
 def validate_record(
-    raw: bytes, coords: Coordinates, *, max_bytes: int, options: NormaliseOptions | None = None
+    raw: bytes,
+    coords: Coordinates,
+    *,
+    max_bytes: int,
+    options: NormaliseOptions | None = None,
+    subject_key: bytes | None = None,
+    orders: OrderPolicy = "pseudonymise",
 ) -> list[Example] | DeadLetter:
-    """Decode, validate and normalise one source record; never raises on bad input."""
+    """Decode, validate, normalise and redact one source record; never raises on bad input.
+
+    ``subject_key``: HMAC key for the examples' ``subjects`` (what ``winnow erase`` finds) and
+    the order-number pseudonyms; ``orders``: what happens to order and ticket numbers.
+    """
     event = decode_event(raw, coords, max_bytes=max_bytes)
     if isinstance(event, DeadLetter):
         return event
     try:
         # Redaction happens here, before an example leaves the validator: nothing downstream
         # (topics, store, exports, logs) ever sees the original values.
-        examples = [redact_example(e)[0] for e in event_to_examples(event, coords, options)]
+        examples = [
+            redact_example(e, subject_key=subject_key, orders=orders)[0]
+            for e in event_to_examples(event, coords, options)
+        ]
     except Exception as exc:  # a bug in a normaliser must not stop the stream
         return dead_letter(
             raw,

@@ -30,6 +30,7 @@ _BATCH = 500
 # What an ``Example`` is rebuilt from (not the dedup signatures or other bookkeeping blobs).
 _COLUMNS = (
     "id",
+    "redactions",
     "tenant",
     "kind",
     "domain",
@@ -165,6 +166,7 @@ def _example(row: Any) -> Example:
         turn_scores=[TurnScore.model_validate(t) for t in row["turn_scores"] or []],
         flags=row["flags"],
         model_versions=row["model_versions"],
+        redactions=row.get("redactions") or {},
         decision=Decision(status="accepted", decided_at=_utc(row["stored_at"])),
         event_time=_utc(row["event_time"]),
         created_at=_utc(row["created_at"]),

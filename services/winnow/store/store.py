@@ -34,12 +34,13 @@ from winnow.dedup.index import DedupRow, dedup_text_of
 from winnow.events import ChatMessage, DeadLetter
 from winnow.example import Decision, Example, ExampleKind
 from winnow.reasons import DropReason
-from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
+from winnow.store.tables import DeadLetterRow, ExampleRow, PiiSubjectRow, RejectionRow
 
 # Core tables: typed columns for queries (SQLModel's class attributes look like plain values).
 EXAMPLES: Table = ExampleRow.__table__  # type: ignore[attr-defined]
 REJECTIONS: Table = RejectionRow.__table__  # type: ignore[attr-defined]
 DEAD_LETTERS: Table = DeadLetterRow.__table__  # type: ignore[attr-defined]
+PII_SUBJECTS: Table = PiiSubjectRow.__table__  # type: ignore[attr-defined]
 
 _PREFIXES_PER_QUERY = 256
 
@@ -149,7 +150,23 @@ class ExampleStore:
                 else:
                     rejected.append(_as_duplicate(ex))
             self._insert_rejections(conn, rejected, now)
+            subjects = [("example", e.id, e) for e in kept]
+            subjects += [("rejection", rejection_id(e), e) for e in rejected]
+            self._insert_subjects(
+                conn, [(s, k, ref, e.tenant) for k, ref, e in subjects for s in e.subjects], now
+            )
         return WriteOutcome(accepted=kept, rejected=rejected)
+
+    def _insert_subjects(
+        self, conn: Connection, rows: list[tuple[str, str, str, str | None]], now: datetime
+    ) -> None:
+        """Index the subject hashes of stored rows (what `winnow erase` looks them up by)."""
+        if rows:
+            values = [
+                {"subject": s, "kind": k, "ref_id": r, "tenant": t, "recorded_at": now}
+                for s, k, r, t in rows
+            ]
+            conn.execute(self._insert(PII_SUBJECTS).on_conflict_do_nothing(), values)
 
     def _sticky_decisions(self, conn: Connection, examples: Sequence[Example]) -> list[Example]:
         """``examples`` with the decision their (tenant, event, index) already has, if any."""
@@ -213,11 +230,14 @@ class ExampleStore:
 
     def record_dead_letters(self, letters: Iterable[DeadLetter]) -> None:
         """Store dead letters; a redelivered one is ignored."""
-        rows = [letter.model_dump(mode="python") for letter in letters]
+        letters = list(letters)
+        rows = [letter.model_dump(mode="python", exclude={"subjects"}) for letter in letters]
         if not rows:
             return
+        subjects = [(s, "dlq", d.id, d.tenant) for d in letters for s in d.subjects]
         with self.engine.begin() as conn:
             conn.execute(self._insert(DEAD_LETTERS).on_conflict_do_nothing(), rows)
+            self._insert_subjects(conn, subjects, datetime.now(UTC))
 
     def dedup_texts(self, tenant: str, id_prefixes: list[str]) -> list[str]:
         """Dedup texts of a tenant's stored examples whose id starts with one of the prefixes.
@@ -337,6 +357,7 @@ def _example_row(e: Example, now: datetime, dedup_sig: bytes | None = None) -> d
         "created_at": e.created_at,
         "stored_at": now,
         "dedup_sig": dedup_sig,
+        "redactions": e.redactions,
     }
 
 

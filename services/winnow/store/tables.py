@@ -52,6 +52,11 @@ class ExampleRow(SQLModel, table=True):
         sa_column=Column(LargeBinary, nullable=True),
         description="Dedup keys (normalised-text hash, LSH band hashes) to rebuild the index.",
     )
+    redactions: dict[str, int] | None = Field(
+        default=None,
+        sa_column=Column(JsonColumn, nullable=True),
+        description="PII hits per type the validator redacted (for export reports).",
+    )
 
 
 class RejectionRow(SQLModel, table=True):
@@ -114,6 +119,37 @@ class SnapshotRow(SQLModel, table=True):
     manifest: dict[str, Any] = Field(sa_column=Column(JsonColumn, nullable=False))
     path: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(index=True)
+    superseded_by: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Id of the erasure that removed examples this snapshot may hold: the next "
+        "export supersedes it, and it should not be trained on again.",
+    )
+
+
+class PiiSubjectRow(SQLModel, table=True):
+    """A keyed hash of an identifier removed from a stored example, rejection or dead letter."""
+
+    __tablename__ = "pii_subjects"
+
+    subject: str = Field(primary_key=True, max_length=64, description="`type:hmac`.")
+    kind: str = Field(primary_key=True, max_length=16, description="example, rejection, dlq.")
+    ref_id: str = Field(primary_key=True, index=True, max_length=64)
+    tenant: str | None = Field(default=None, max_length=64)
+    recorded_at: datetime
+
+
+class ErasureRow(SQLModel, table=True):
+    """One `winnow erase`: which subject hashes, how many rows went, which snapshots it marked."""
+
+    __tablename__ = "erasures"
+
+    id: str = Field(primary_key=True, max_length=64)
+    subjects: list[str] = Field(sa_column=Column(JsonColumn, nullable=False))
+    counts: dict[str, int] = Field(sa_column=Column(JsonColumn, nullable=False))
+    snapshots: list[str] = Field(sa_column=Column(JsonColumn, nullable=False))
+    requested_by: str | None = Field(default=None, max_length=200)
+    erased_at: datetime
 
 
 class ApiKeyRow(SQLModel, table=True):

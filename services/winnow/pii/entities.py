@@ -1,0 +1,380 @@
+"""Names, postal addresses, identifiers and spoken credentials in conversational text.
+
+These detectors run after the pattern detectors of ``winnow.pii.redact`` (e-mails, phones,
+cards... are already masked) and work on word tokens, case-insensitively, because real tickets
+are often lower-cased and unpunctuated ("name hemanth", "its johnson and 2 g 4 s 6 h"):
+
+* cues: "my name is X", "this is X", "call me X", salutations and sign-offs ("Hi Norman",
+  "Regards, Priya"); "password is X", "my PIN is 4421", "mother's maiden name is X", "pet is
+  X"; "username X"; "address is ...";
+* Title-case runs whose first word is a listed first name ("Katarina Miller");
+* lower-case words that only a name can be (listed names that are not ordinary English words,
+  see ``winnow.pii.lexicon``);
+* street lines: a house number, then a street-type word within five words ("700 oak street
+  brockton ma 2301");
+* numbers: digit groups with 6+ digits, or 3+ after an identifier word ("account", "policy",
+  "ssn", "zip", "last 4 digits"...), with a short letter prefix ("clm 839", "plg 856348962");
+* answers: a short turn that only gives a value (a bare number, or one to three words that are
+  names or not English) is that value; when the previous turn asked for a name, an account, a
+  PIN, a password or an address (``Expect``), the answer is taken on weaker evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from enum import Flag, auto
+
+from winnow.pii.lexicon import (
+    CHAT_WORDS,
+    is_chatter,
+    is_first_name,
+    is_known_name,
+    is_rare,
+    is_surname,
+    zipf,
+)
+from winnow.pii.places import (
+    CODE,
+    LOCAL_PHONE,
+    find_codes,
+    find_cued_address,
+    find_named_streets,
+    find_numbers,
+    find_streets,
+)
+from winnow.pii.tokens import FUNCTION as _FUNCTION
+from winnow.pii.tokens import Tok as _Tok
+from winnow.pii.tokens import joined as _joined
+from winnow.pii.tokens import tokens as _tokens
+from winnow.pii.types import PiiType
+
+
+class Expect(Flag):
+    """What the previous turn asked for, so the answer's value can be taken on less evidence."""
+
+    NOTHING = 0
+    NAME = auto()
+    NUMBER = auto()
+    CREDENTIAL = auto()
+    ADDRESS = auto()
+    USERNAME = auto()
+    ASKED_BEFORE = auto()
+    """A number or PIN was asked for earlier in the conversation: numbers stay sensitive."""
+
+
+def turn_expectations(turns: list[tuple[str, str]]) -> list[Expect]:
+    """What each turn of a conversation (``(role, text)``) is searched with: the question of
+    the other side's previous turn, plus ``ASKED_BEFORE`` once any turn asked for a number or
+    a PIN (customers give them turns later: "oh, I remember my PIN, it's 9431")."""
+    out: list[Expect] = []
+    question, asked, prev_role = Expect.NOTHING, Expect.NOTHING, None
+    for role, text in turns:
+        current = question if role != prev_role else Expect.NOTHING
+        if asked & (Expect.NUMBER | Expect.CREDENTIAL):
+            current |= Expect.ASKED_BEFORE
+        out.append(current)
+        question = expectation(text)
+        asked |= question
+        prev_role = role
+    return out
+
+
+_ASKS = [
+    (Expect.NAME, re.compile(r"(?i)\b(?:(?:full |first |last |your |the )name|who am i speaking)")),
+    (
+        Expect.NUMBER,
+        re.compile(
+            r"(?i)\b(?:account|acct|number|ssn|social security|card|zip|postal|policy|claim|"
+            r"member|customer id|confirmation|booking|reference|order|date of birth|dob|digits)"
+        ),
+    ),
+    (
+        Expect.CREDENTIAL,
+        re.compile(r"(?i)\b(?:pin|password|passcode|security (?:question|answer)|maiden|pet)\b"),
+    ),
+    (Expect.ADDRESS, re.compile(r"(?i)\b(?:address|where do you live|street)\b")),
+    (Expect.USERNAME, re.compile(r"(?i)\b(?:user ?name|user id|login|handle)\b")),
+]
+
+
+def expectation(question: str) -> Expect:
+    """What a turn asks the other side for (an agent's "Could I get your full name?")."""
+    if "?" not in question and not re.search(r"(?i)\b(?:please|provide|need|tell)\b", question):
+        return Expect.NOTHING
+    found = Expect.NOTHING
+    for flag, pattern in _ASKS:
+        if pattern.search(question):
+            found |= flag
+    return found
+
+
+_NAME_CUE = re.compile(
+    r"(?i)\b(?:(?P<strong>(?:my |the |full |first |last )*name(?:\s+is|'s|:|\s*-)?|call me|"
+    r"signed|(?:kind |best |warm )?regards,|sincerely,|cheers,|yours,|best,|thanks,|"
+    r"thank you,|dear|attn:?)"
+    r"|(?P<weak>this is|i am|i'm|im|it's|its|it is|hi|hello|hey|thanks|thank you|bye|"
+    r"mr\.?|mrs\.?|ms\.?|miss|dr\.?))\s+"
+)
+_CREDENTIAL_CUE = re.compile(
+    r"(?i)\b(?:(?:one time )?password|passcode|pass code|pin(?: number| code| no)?|otp|"
+    r"security (?:answer|word)|answer|maiden(?: name)?|pets?(?:'s)?(?:\s+name)?|secret word)"
+    r"(?:\s+(?:is|was|are))?\s*[:=\-]?\s+"
+)
+_USERNAME_CUE = re.compile(
+    r"(?i)\b(?:user ?name|user id|userid|login(?: id| name)?|screen name|handle)"
+    r"(?:\s+(?:is|was))?\s*[:=\-]?\s+"
+)
+
+
+def _namey(tok: _Tok, cased: bool, relaxed: bool) -> bool:
+    """Could this token be (part of) a person's name here?"""
+    low = tok.low
+    if not low.isalpha() or low in _FUNCTION:
+        return False
+    if is_known_name(low):
+        return True
+    title = tok.text[0].isupper() and not tok.text.isupper()
+    if cased and title and (is_first_name(low) or is_surname(low) or zipf(low) < 3.5):
+        return True
+    return is_rare(low, 3.5 if relaxed else 3.0) or (relaxed and zipf(low) < 4.0)
+
+
+def _extend_name(toks: list[_Tok], i: int, text: str, cased: bool, relaxed: bool) -> int:
+    """Index past the name that starts at token ``i`` (at most four words)."""
+    j = i + 1
+    while j < len(toks) and j - i < 4 and _joined(text, toks[j - 1], toks[j]):
+        low = toks[j].low
+        listed = relaxed and low not in _FUNCTION and (is_surname(low) or is_first_name(low))
+        if (
+            not listed
+            and not _namey(toks[j], cased, relaxed)
+            and not (len(low) == 1 and low.isalpha())
+        ):
+            break
+        j += 1
+    return j
+
+
+def _find_cued_names(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
+    starts = {t.start: i for i, t in enumerate(toks)}
+    for m in _NAME_CUE.finditer(text):
+        i = starts.get(m.end())
+        if i is None:
+            continue
+        tok = toks[i]
+        strong = m.group("strong") is not None
+        if strong:
+            ok = tok.low.isalpha() and tok.low not in _FUNCTION
+        else:
+            ok = (
+                _namey(tok, cased, relaxed=False)
+                or (is_first_name(tok.low) and zipf(tok.low) < 4.8 and tok.low not in _FUNCTION)
+            ) and (not cased or tok.text[0].isupper() or is_known_name(tok.low))
+        if ok:
+            j = _extend_name(toks, i, text, cased, relaxed=strong)
+            yield tok.start, toks[j - 1].end
+
+
+def _find_titled_names(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
+    """Runs of two or three Title-case words led by a listed first name ("Katarina Miller")."""
+    i = 0
+    while i < len(toks) - 1:
+        a, b = toks[i], toks[i + 1]
+        if (
+            a.text[:1].isupper()
+            and b.text[:1].isupper()
+            and not a.text.isupper()
+            and a.low.isalpha()
+            and b.low.isalpha()
+            and a.low not in _FUNCTION
+            and b.low not in _FUNCTION
+            and is_first_name(a.low)
+            and (is_surname(b.low) or is_first_name(b.low) or zipf(b.low) < 3.5)
+            and _joined(text, a, b)
+        ):
+            j = i + 2
+            if j < len(toks) and toks[j].text[:1].isupper() and is_surname(toks[j].low):
+                j += 1 if _joined(text, b, toks[j]) else 0
+            yield a.start, toks[j - 1].end
+            i = j
+        else:
+            i += 1
+
+
+_PERSON_BEFORE = frozenset(
+    [
+        "to",
+        "with",
+        "from",
+        "by",
+        "and",
+        "ask",
+        "asked",
+        "tell",
+        "told",
+        "called",
+        "named",
+        "contact",
+        "cc",
+        "agent",
+        "colleague",
+        "manager",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+    ]
+)
+
+
+def _find_lone_names(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
+    """Single words only a name can be: listed, not English, written as a name. Mid-sentence,
+    a capitalised first name that is not a common word counts too ("sent it to Norman")."""
+    for tok in toks:
+        low = tok.low
+        if cased and (tok.text.isupper() or not tok.text[0].isupper()):
+            continue
+        if low in _FUNCTION:
+            continue
+        if is_known_name(low, 3.5):
+            yield tok.start, tok.end
+        elif cased and is_first_name(low) and zipf(low) < 4.5:
+            # Mid-sentence, and after a word that introduces a person: interface labels are
+            # capitalised too ("then Edit", "open Billing").
+            before = text[max(0, tok.start - 12) : tok.start].rstrip()
+            last = before.rsplit(None, 1)[-1].lower() if before.split() else ""
+            if last in _PERSON_BEFORE or (before and before[-1] == "," and zipf(low) < 3.5):
+                yield tok.start, tok.end
+
+
+_SAID = re.compile(r"(?:\b(?:is|was|are)|[:=])\s*$")
+
+
+def _value_after(
+    cue: re.Pattern[str], text: str, toks: list[_Tok], two: bool = True
+) -> Iterator[tuple[int, int]]:
+    starts = {t.start: i for i, t in enumerate(toks)}
+    for m in cue.finditer(text):
+        i = starts.get(m.end())
+        if i is None:
+            continue
+        low = toks[i].low
+        said = bool(_SAID.search(m.group()))
+        end = toks[i].end
+        # "raj 123": a word and digits typed as one password.
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        glued = two and nxt is not None and nxt.low.isdigit() and _joined(text, toks[i], nxt)
+        # "your PIN as well", "the password you gave": words after the cue that are ordinary
+        # English are no value; after "is"/":" a word is one unless it is a function word, and
+        # a name is one anyway ("childhood pet charlie").
+        named = is_first_name(low) and zipf(low) < 4.5  # a pet's name: "charlie"
+        plain = low in _FUNCTION or (
+            zipf(low) >= (5.0 if said else 3.0) and not named and not glued
+        )
+        if not any(ch.isdigit() for ch in low) and plain:
+            continue
+        if glued and nxt is not None:
+            end = nxt.end
+        # A password runs to the next space, punctuation included ("Tr0ub4dor&3").
+        while end < len(text) and not text[end].isspace() and text[end] not in ".,;!?\x00":
+            end += 1
+        yield toks[i].start, end
+
+
+_LEAD = frozenset(
+    """
+    yes yeah ya ok okay sure its it's it is my name this i am im the number no is hi hello
+    and sorry oh fine here thanks thank you please account pin password code ssn card id
+    username user last digits of first full correct
+    """.split()  # noqa: SIM905
+)
+
+
+def _find_answer(toks: list[_Tok], expect: Expect) -> Iterator[tuple[int, int, PiiType]]:
+    """A short turn that only gives a value: the words after the lead-in are the value."""
+    if not toks or len(toks) > 6:
+        return
+    i = 0
+    while i < len(toks) and toks[i].low in _LEAD:
+        i += 1
+    rest = toks[i:]
+    # "robin 4152": the words before trailing digits are the answer (the digits are
+    # find_numbers').
+    while rest and rest[-1].low.isdigit():
+        rest = rest[:-1]
+    if not rest or len(rest) > 4 or not all(t.low.isalpha() for t in rest):
+        return
+    words = rest
+    if expect & (Expect.NAME | Expect.CREDENTIAL | Expect.USERNAME | Expect.ADDRESS):
+        if all(t.low not in CHAT_WORDS for t in words):
+            yield rest[0].start, rest[-1].end, PiiType.NAME
+        return
+    lead = words[0].low
+    first_last = (
+        len(words) in (2, 3)
+        and (is_first_name(lead) or is_rare(lead))
+        and not is_chatter(lead)
+        and all(
+            (is_surname(t.low) or is_first_name(t.low)) and t.low not in _FUNCTION
+            for t in words[1:]
+        )
+    )
+    if first_last or (
+        len(words) <= 3
+        and all(is_known_name(t.low, 4.6) or is_rare(t.low, 3.0) for t in words if len(t.low) > 1)
+        and any(len(t.low) > 1 for t in words)
+    ):
+        yield rest[0].start, rest[-1].end, PiiType.NAME
+
+
+def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int, int, PiiType]]:
+    """Name, address, identifier, username and credential spans (may overlap; caller merges)."""
+    toks = _tokens(text)
+    if not toks:
+        return []
+    cased = any(ch.isupper() for ch in text)
+    found: list[tuple[int, int, PiiType]] = []
+    found += [(s, e, PiiType.CREDENTIAL) for s, e in _value_after(_CREDENTIAL_CUE, text, toks)]
+    found += [(s, e, PiiType.USERNAME) for s, e in _value_after(_USERNAME_CUE, text, toks, False)]
+    digits = any(t.low[0].isdigit() for t in toks)
+    if digits:  # ids, local phones, house numbers and codes all need a digit
+        found += [
+            (m.start("v"), m.end("v"), PiiType.ORDER if m.group("order") else PiiType.ID)
+            for m in CODE.finditer(text)
+        ]
+        found += [(m.start("v"), m.end("v"), PiiType.PHONE) for m in LOCAL_PHONE.finditer(text)]
+        found += [(s, e, PiiType.ADDRESS) for s, e in find_streets(text, toks, cased)]
+    found += [(s, e, PiiType.ADDRESS) for s, e in find_cued_address(text, toks, cased)]
+    found += [(s, e, PiiType.ADDRESS) for s, e in find_named_streets(text, toks, cased)]
+    short = len(toks) <= 8
+    numbers_expected = bool(expect & (Expect.NUMBER | Expect.CREDENTIAL | Expect.ASKED_BEFORE))
+    # "my PIN is ... " anywhere in the turn: 4-digit numbers in it count as answers.
+    short = short or bool(_NUMBER_TALK.search(text))
+    if digits:
+        found += list(find_numbers(text, toks, short or numbers_expected, numbers_expected))
+        found += [(s, e, PiiType.ID) for s, e in find_codes(text, toks, short or numbers_expected)]
+    found += [(s, e, PiiType.NAME) for s, e in _find_cued_names(text, toks, cased)]
+    if cased:
+        found += [(s, e, PiiType.NAME) for s, e in _find_titled_names(text, toks)]
+    found += [(s, e, PiiType.NAME) for s, e in _find_lone_names(text, toks, cased)]
+    found += list(_find_answer(toks, expect))
+    if cased and expect & Expect.CREDENTIAL:
+        found += [(s, e, PiiType.CREDENTIAL) for s, e in _titled_answers(text, toks)]
+    return found
+
+
+_NUMBER_TALK = re.compile(r"(?i)\b(?:pin|password|passcode|account (?:number|no)|ssn)\b")
+
+
+def _titled_answers(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
+    """After a security question, capitalised words are the answer ("My poor Poppy.")."""
+    for tok in toks:
+        if not tok.text[0].isupper() or tok.text.isupper() or tok.low in _FUNCTION:
+            continue
+        if tok.low.startswith(("i'", "i\u2019")):  # "I'm", "I'd"
+            continue
+        before = text[: tok.start].rstrip()
+        initial = not before or before[-1] in ".!?"
+        if not initial or zipf(tok.low) < 4.0:
+            yield tok.start, tok.end

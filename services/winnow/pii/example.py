@@ -1,0 +1,71 @@
+"""Redaction of a whole ``Example``: every turn, with numbered placeholders per conversation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Literal
+
+from winnow.example import Example, example_id
+from winnow.pii.entities import Expect, turn_expectations
+from winnow.pii.redact import find_pii, render
+from winnow.pii.subjects import subjects_of
+from winnow.pii.types import Numbering, PiiType
+
+OrderPolicy = Literal["keep", "pseudonymise", "redact"]
+
+
+def redact_example(
+    example: Example,
+    *,
+    entities: bool = True,
+    subject_key: bytes | None = None,
+    orders: OrderPolicy = "pseudonymise",
+) -> tuple[Example, dict[PiiType, int]]:
+    """Return a copy of ``example`` with messages, ``chosen`` and ``rejected`` redacted.
+
+    The messages are one conversation: each turn is searched knowing what the previous turn
+    (of the other role) asked for, and one ``Numbering`` runs over the whole example, so
+    ``<NAME_1>`` is the same person in the question, the answer and ``chosen``/``rejected``.
+    With ``subject_key``, the keyed hashes of the identifiers removed go to ``subjects``
+    (``winnow.pii.subjects``). The id is recomputed from the redacted content, so examples
+    that differ only in their PII values get the same id (and deduplicate). The second value
+    counts hits per type. ``orders``: order, ticket, invoice and tracking numbers are left as
+    they are (``keep``), replaced by a keyed pseudonym (``pseudonymise``, with ``subject_key``
+    as the key; ``<ORDER_1>`` without one) or by ``<ORDER_1>`` (``redact``).
+    """
+    totals: Counter[PiiType] = Counter()
+    numbering = Numbering(order_key=subject_key if orders == "pseudonymise" else None)
+    subjects: set[str] = set(example.subjects)
+
+    def clean(text: str, expect: Expect) -> str:
+        spans = find_pii(text, expect, entities=entities)
+        if orders == "keep":
+            spans = [s for s in spans if s.type is not PiiType.ORDER]
+        subjects.update(subjects_of(subject_key, text, spans))
+        result = render(text, spans, numbering)
+        totals.update(result.counts)
+        return result.text
+
+    expects = turn_expectations([(m.role.value, m.content) for m in example.messages])
+    messages = [
+        m.model_copy(update={"content": clean(m.content, e)})
+        for m, e in zip(example.messages, expects, strict=True)
+    ]
+    chosen = clean(example.chosen, Expect.NOTHING) if example.chosen is not None else None
+    rejected = clean(example.rejected, Expect.NOTHING) if example.rejected is not None else None
+    new_id = example_id(
+        tenant=example.tenant,
+        kind=example.kind,
+        messages=messages,
+        chosen=chosen,
+        rejected=rejected,
+    )
+    update = {
+        "messages": messages,
+        "chosen": chosen,
+        "rejected": rejected,
+        "id": new_id,
+        "redactions": {t.value: n for t, n in totals.items()},
+        "subjects": sorted(subjects),
+    }
+    return example.model_copy(update=update), dict(totals)

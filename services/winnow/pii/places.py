@@ -1,0 +1,259 @@
+"""Numbers, codes and postal addresses in conversational text (see ``winnow.pii.entities``)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+
+from winnow.pii.lexicon import is_rare, zipf
+from winnow.pii.tokens import FUNCTION as _FUNCTION
+from winnow.pii.tokens import Tok as _Tok
+from winnow.pii.tokens import joined as _joined
+from winnow.pii.types import PiiType
+
+CODE = re.compile(
+    r"(?i)\b(?:account|acct|customer|member|client|user|policy|claim|booking|confirmation|"
+    r"reference|ref|(?P<order>order|ticket|invoice|tracking))"
+    r"\s*(?:id|number|no\.?|num|#|code)?\s*(?:is|was|:|#)?\s*"
+    r"(?P<v>(?=[A-Z0-9\-]*\d)(?=[A-Z0-9\-]*[A-Z])[A-Z0-9][A-Z0-9\-]{4,}[A-Z0-9])\b"
+)
+# Order, ticket, invoice and tracking numbers: a setting keeps, pseudonymises or redacts them.
+ORDER_WORDS = frozenset({"order", "ticket", "invoice", "tracking", "bill"})
+# A 7-digit local number ("555-7709", "my number is 555 7709") after a phone word.
+LOCAL_PHONE = re.compile(
+    r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|text|reach|number|contact|ph)\b"
+    r"[^\n\x00]{0,24}?(?<![\d\-])(?P<v>\d{3}[\- .]?\d{4})(?![\d\-])"
+)
+_ADDRESS_CUE = re.compile(r"(?i)\baddress(?:\s+is)?\s*[:\-]?\s+")
+ID_WORDS = frozenset(
+    """
+    account acct number no num nr id ssn social security card credit debit pin password
+    passcode zip zipcode postal code policy claim confirmation booking reference ref
+    member customer order ticket last digits ending ends is ph phone mobile contact cell
+    """.split()  # noqa: SIM905
+)
+_NOT_ID_AFTER = frozenset(
+    """
+    dollars dollar usd rs rupees inr gb mb kb tb mbps gbps percent pm am minutes mins
+    hours hrs days months years km miles kg lbs items pieces pcs
+    """.split()  # noqa: SIM905
+)
+_STREET = frozenset(
+    """
+    street st road rd avenue ave drive dr lane ln boulevard blvd way court ct place pl
+    nagar colony salai turnpike row highway hwy parkway pkwy circle cir terrace square sq
+    trail crescent close main cross layout apartments apt suite block sector gate bazaar
+    market complex mall building tower floor box
+    """.split()  # noqa: SIM905
+)
+_ADDRESS_STOP = frozenset(
+    """
+    and phone ph contact number email mail my is please thanks i the card account zip
+    """.split()  # noqa: SIM905
+)
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _is_digit_group(tok: _Tok) -> bool:
+    return any(ch.isdigit() for ch in tok.low) or (len(tok.low) <= 3 and tok.low.isalpha())
+
+
+def _is_date(digits: str) -> bool:
+    """ddmmyy, ddmmyyyy, mmddyy, mmddyyyy or yyyymmdd with a plausible day and month."""
+    if len(digits) not in (6, 8):
+        return False
+    if len(digits) == 8 and digits[:2] in ("19", "20") and _day_month(digits[6:], digits[4:6]):
+        return True
+    year_ok = len(digits) == 6 or digits[4:6] in ("19", "20")
+    a, b = digits[:2], digits[2:4]
+    return year_ok and (_day_month(a, b) or _day_month(b, a))
+
+
+def _day_month(day: str, month: str) -> bool:
+    return 1 <= int(day) <= 31 and 1 <= int(month) <= 12
+
+
+def find_numbers(
+    text: str, toks: list[_Tok], answer: bool, expected: bool = False
+) -> Iterator[tuple[int, int, PiiType]]:
+    """Identifier-like digit groups: 6+ digits, or 3+ after an identifier word, or 4+ (3+ with
+    letters) in an answer-shaped turn. ``expected``: the previous turn asked for a number or a
+    PIN, so not even a year-like or round one ("3100") is left."""
+    i = 0
+    while i < len(toks):
+        if not toks[i].low.isdigit():
+            i += 1
+            continue
+        j = i + 1
+        while (
+            j < len(toks)
+            and _is_digit_group(toks[j])
+            and _joined(text, toks[j - 1], toks[j], " -./")
+        ):
+            if toks[j].low.isalpha() and toks[j].low in _FUNCTION:
+                break
+            j += 1
+        while j > i + 1 and not toks[j - 1].low.isdigit():
+            j -= 1  # trailing letters ("... 16 gb") are not the value's
+        digits = sum(len(t.low) for t in toks[i:j] if t.low.isdigit())
+        start = i
+        if i > 0 and _joined(text, toks[i - 1], toks[i]) and 2 <= len(toks[i - 1].low) <= 4:
+            prev = toks[i - 1].low
+            if (
+                prev.isalpha()
+                and prev not in ID_WORDS
+                and prev not in _FUNCTION
+                and zipf(prev) < 4.0
+            ):
+                start = i - 1
+        before = {t.low for t in toks[max(0, start - 4) : start]}
+        after = toks[j].low if j < len(toks) else ""
+        cue = bool(before & ID_WORDS)
+        lead = text[toks[i].start - 1] if toks[i].start else ""
+        unit = after in _NOT_ID_AFTER or (lead != "" and lead in "$£€")
+        lone = toks[i].low if j == i + 1 else ""
+        # Without an identifier word, a lone year, date ("20062018") or round amount ("5000")
+        # is what it looks like.
+        year = (
+            bool(lone)
+            and not cue
+            and not expected
+            and (
+                bool(_YEAR.fullmatch(lone))
+                or _is_date(lone)
+                or (len(lone) <= 5 and lone.endswith("00"))
+            )
+        )
+        if (
+            not unit
+            and not year
+            and (
+                digits >= 6
+                or (digits >= 3 and cue)
+                or (answer and (digits >= 4 or (digits >= 3 and (start < i or j > i + 1))))
+            )
+        ):
+            kind = PiiType.ID
+            if before & ORDER_WORDS:
+                kind = PiiType.ORDER
+            if before & {"zip", "zipcode", "postal"}:
+                kind = PiiType.ADDRESS
+            elif before & {"pin", "password", "passcode"}:
+                kind = PiiType.CREDENTIAL
+            yield toks[start].start, toks[j - 1].end, kind
+        i = j
+
+
+def _place_word(tok: _Tok, cased: bool) -> bool:
+    """Could this token continue a street line (city, state, zip)?"""
+    if tok.low.isdigit() or tok.low in _ADDRESS_STOP:
+        return tok.low.isdigit()
+    return not cased or tok.text[0].isupper()
+
+
+def find_codes(text: str, toks: list[_Tok], answer: bool) -> Iterator[tuple[int, int]]:
+    """Spelled-out booking codes: letters and digits alternating ("a 4 g 4 f 3", "fd 78 kr").
+
+    Three or more short groups (digits, or at most three letters), both kinds present, changing
+    kind at least twice; only in an answer-shaped turn or after an identifier word.
+    """
+    part = [_code_part(t.low) for t in toks]
+    n, i = len(toks), 0
+    while i < n:
+        j = i
+        while j < n and part[j] and (j == i or _joined(text, toks[j - 1], toks[j])):
+            j += 1
+        if j - i >= 3:
+            run = toks[i:j]
+            kinds = [t.low.isdigit() for t in run]
+            changes = sum(a != b for a, b in itertools.pairwise(kinds))
+            if changes >= 2 and any(kinds):
+                cue = bool({t.low for t in toks[max(0, i - 4) : i]} & ID_WORDS)
+                if answer or cue:
+                    yield run[0].start, run[-1].end
+        i = j if j > i else i + 1
+
+
+def _code_part(low: str) -> bool:
+    """Digits, a mix of letters and digits, or up to three letters that are no function word."""
+    if low.isdigit():
+        return True
+    if low.isalpha():
+        return len(low) <= 3 and (low not in _FUNCTION or low in ("a", "no"))
+    return low.isalnum()
+
+
+def find_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
+    """House number, street words up to a street-type word, then city, state and zip (words
+    joined by spaces or commas only: a full stop ends the address)."""
+    for i, tok in enumerate(toks):
+        if not (tok.low.isdigit() and len(tok.low) <= 6) and tok.low not in ("no", "#"):
+            continue
+        for k in range(i + 1, min(len(toks), i + 6)):
+            if not _joined(text, toks[k - 1], toks[k], " ,"):
+                break
+            if toks[k].low in _STREET and k > i + 1:
+                end = k + 1
+                while (
+                    end < len(toks)
+                    and end - k <= 5
+                    and _joined(text, toks[end - 1], toks[end], " ,")
+                    and _place_word(toks[end], cased)
+                ):
+                    end += 1
+                yield tok.start, toks[end - 1].end
+                break
+            if toks[k].low in _ADDRESS_STOP:
+                break
+
+
+def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
+    """A street-type word after one to three words that are not English ("nethaji nagar",
+    "Primrose Lane"), then the city: a street line without a house number."""
+    for k, tok in enumerate(toks):
+        if tok.low not in _STREET or k == 0 or tok.low in ("main", "close", "way", "box"):
+            continue
+        i = k
+        while (
+            i > 0
+            and k - i < 3
+            and _joined(text, toks[i - 1], toks[i], " ,")
+            and (is_rare(toks[i - 1].low) or (cased and toks[i - 1].text[0].isupper()))
+            and toks[i - 1].low not in _FUNCTION
+        ):
+            i -= 1
+        if i == k:
+            continue
+        end = k + 1
+        while (
+            end < len(toks)
+            and end - k <= 4
+            and _joined(text, toks[end - 1], toks[end], " ,")
+            and _place_word(toks[end], cased)
+            and (toks[end].low.isdigit() or is_rare(toks[end].low, 4.0) or cased)
+        ):
+            end += 1
+        yield toks[i].start, toks[end - 1].end
+
+
+def find_cued_address(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
+    """ "address is 85 five way building ...": the words after the cue, up to a stop word or
+    the end of the sentence, when the first is a number, a capitalised or a non-English word."""
+    starts = {t.start: i for i, t in enumerate(toks)}
+    for m in _ADDRESS_CUE.finditer(text):
+        i = starts.get(m.end())
+        if i is None or toks[i].low in _ADDRESS_STOP or toks[i].low in _FUNCTION:
+            continue
+        first = toks[i]
+        if not (first.low.isdigit() or is_rare(first.low) or (cased and first.text[0].isupper())):
+            continue
+        j = i + 1
+        while (
+            j < len(toks)
+            and j - i < 12
+            and toks[j].low not in _ADDRESS_STOP
+            and _joined(text, toks[j - 1], toks[j], " ,")
+        ):
+            j += 1
+        yield toks[i].start, toks[j - 1].end

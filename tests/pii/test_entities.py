@@ -1,0 +1,166 @@
+"""Names, addresses, ids, usernames and spoken credentials: what the word-level detectors take
+and what they leave, and numbered placeholders per conversation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from winnow.events import ChatMessage, Role
+from winnow.example import Example, ExampleKind, SourceRef, example_id
+from winnow.pii.conversation import find_pii_in_turns
+from winnow.pii.entities import Expect, expectation
+from winnow.pii.example import redact_example
+from winnow.pii.redact import redact_pii
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _clean(text: str, expect: Expect = Expect.NOTHING) -> str:
+    return redact_pii(text, expect, entities=True).text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Names: cues, salutations, sign-offs, Title-case full names, lower-case chat.
+        ("Regards, Priya", "Regards, <NAME>"),
+        ("Hi Norman, thanks for waiting.", "Hi <NAME>, thanks for waiting."),
+        ("Thanks, Crystal", "Thanks, <NAME>"),
+        ("my name is john smith", "my name is <NAME>"),
+        ("You are speaking with Katarina Miller.", "You are speaking with <NAME>."),
+        ("name hemanth", "name <NAME>"),
+        # Ids, usernames, credentials said in words.
+        ("Account ID: B3BLRKKZQQ please check", "Account ID: <ID> please check"),
+        ("my PIN is 4421", "my PIN is <SECRET>"),
+        ("My mother's maiden name is Sanchez.", "My mother's maiden name is <CREDENTIAL>."),
+        ("my childhood pet is buddy", "my childhood pet is <CREDENTIAL>"),
+        ("password is raj 123", "password is <CREDENTIAL>"),
+        ("my username is jdoe88", "my username is <USERNAME>"),
+        ("booking number is fd 78 kr", "booking number is <ID>"),
+        # Addresses and card-like numbers that fail Luhn, with expiry and CVV next to them.
+        ("I live at 9756 Primrose Street. Where is it?", "I live at <ADDRESS>. Where is it?"),
+        ("700 oak street brockton ma 2301", "<ADDRESS>"),
+        ("my card number is 1356 2467 0987 5678 exp 09/27 cvv 123", "my card number is <ID>"),
+        # Local 7-digit phone numbers after a phone word.
+        ("my number is 555 7709", "my number is <PHONE>"),
+        ("Call me on 555-7709 tonight", "Call me on <PHONE> tonight"),
+    ],
+)
+def test_taken(text: str, expected: str) -> None:
+    assert _clean(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please hold, Customer Service will call you back.",
+        "I ordered the Galaxy S21 and the AirPods Pro.",
+        "I need 5 gb data plan",
+        "i need 2 veg out pizza",
+        "It was delivered on 20062018",
+        "I paid 1500 last month",
+        "thank you so much, have a good day",
+        "yessure",
+        "Your PIN as well please.",
+        "We went there in 2019 for a week.",
+    ],
+)
+def test_left_alone(text: str) -> None:
+    """Role words, product names, quantities, dates, amounts and chat are not personal data."""
+    assert _clean(text) == text
+
+
+def test_question_makes_a_bare_answer_a_value() -> None:
+    """'Jane Doe' or '9431' alone is taken after the agent asked for a name or a PIN; the same
+    ordinary words after an unrelated question are left."""
+    assert expectation("Could I get your full name, please?") & Expect.NAME
+    assert expectation("Right, and your PIN as well please.") & Expect.CREDENTIAL
+    hits = find_pii_in_turns(
+        [
+            ("agent", "Could I get your full name, please?"),
+            ("customer", "Jane Doe"),
+            ("agent", "Right, and your PIN as well please."),
+            ("customer", "3100"),
+            ("agent", "And what was the name of the pet you had as a child?"),
+            ("customer", "My poor Poppy. She was lovely."),
+            ("agent", "Anything else?"),
+            ("customer", "Oh I remember my PIN now, it is either 9431 or 7402"),
+        ]
+    )
+    taken = [[(h.start, h.end) for h in turn] for turn in hits]
+    assert taken[1] == [(0, 8)]
+    assert taken[3] == [(0, 4)]
+    assert (8, 13) in taken[5]  # "Poppy"
+    text = "Oh I remember my PIN now, it is either 9431 or 7402"
+    assert {text[s:e] for s, e in taken[7]} >= {"9431", "7402"}
+
+
+def test_placeholders_are_numbered_per_conversation() -> None:
+    """The same person keeps one placeholder across turns (also by first name alone); another
+    person gets the next number."""
+    messages = [
+        ChatMessage(role=Role.USER, content="Hi, this is Priya Raman, account 84318931431."),
+        ChatMessage(
+            role=Role.ASSISTANT,
+            content="Thanks Priya, I have sent account 84318931431 to Norman.",
+        ),
+    ]
+    ex = Example(
+        id=example_id(tenant="t", kind=ExampleKind.SFT, messages=messages),
+        kind=ExampleKind.SFT,
+        tenant="t",
+        messages=messages,
+        provenance="human_agent",
+        source=SourceRef(event_id="e", event_type="support_ticket"),
+        event_time=NOW,
+    )
+    redacted, counts = redact_example(ex)
+    assert redacted.messages[0].content == "Hi, this is <NAME_1>, account <ID_1>."
+    assert (
+        redacted.messages[1].content == "Thanks <NAME_1>, I have sent account <ID_1> to <NAME_2>."
+    )
+    assert counts and redacted.redactions == {"name": 3, "id": 2}
+    again, _ = redact_example(redacted)
+    assert again.messages == redacted.messages  # placeholders are never read as names
+
+
+@pytest.mark.parametrize(
+    ("orders", "key", "expected"),
+    [
+        ("keep", None, "Order ORD-123456 shipped; order ORD-123456 again."),
+        ("redact", b"k", "Order <ORDER_1> shipped; order <ORDER_1> again."),
+        ("pseudonymise", None, "Order <ORDER_1> shipped; order <ORDER_1> again."),
+    ],
+)
+def test_order_number_policy(orders: str, key: bytes | None, expected: str) -> None:
+    """Order numbers are kept, redacted, or (with a key) replaced by a keyed pseudonym."""
+    assert _example_text("Order ORD-123456 shipped; order ORD-123456 again.", orders, key) == (
+        expected
+    )
+
+
+def test_order_pseudonyms_are_stable_and_keyed() -> None:
+    """The same order gets the same pseudonym in every ticket; another key gives another."""
+    a = _example_text("Order ORD-123456 shipped.", "pseudonymise", b"key-1")
+    b = _example_text("Where is order ord-123456?", "pseudonymise", b"key-1")
+    c = _example_text("Order ORD-123456 shipped.", "pseudonymise", b"key-2")
+    pseudonym = a.split()[1]
+    assert pseudonym.startswith("ORD-") and pseudonym != "ORD-123456"
+    assert pseudonym in b and pseudonym not in c
+
+
+def _example_text(text: str, orders: str, key: bytes | None) -> str:
+    messages = [ChatMessage(role=Role.USER, content=text)]
+    ex = Example(
+        id=example_id(tenant="t", kind=ExampleKind.SFT, messages=messages),
+        kind=ExampleKind.SFT,
+        tenant="t",
+        messages=messages,
+        provenance="human_agent",
+        source=SourceRef(event_id="e", event_type="support_ticket"),
+        event_time=NOW,
+    )
+    redacted, _ = redact_example(ex, subject_key=key, orders=orders)  # type: ignore[arg-type]
+    return redacted.messages[0].content

@@ -1,0 +1,131 @@
+"""Real-text measurement: converters from MultiDoGO and STAR, scoring, and the floors the
+redactor must keep on the vendored sample (and, when present, on the full shared corpora)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from winnow.cli.main import app
+from winnow.pii.realtext import (
+    convert_multidogo,
+    convert_star,
+    evaluate_conversations,
+    load_conversations,
+    parse_conversation,
+)
+from winnow.testing.fixtures import shared_data_dir
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_multidogo_labels_become_spans(tmp_path: Path) -> None:
+    """Consecutive tokens of one slot are one value; other slots are not planted; a turn whose
+    labels do not line up is ignored whole; a greeting to the agent's name is ignored."""
+    folder = tmp_path / "finance"
+    folder.mkdir()
+    rows = [
+        ("c1", "0", "my name is john smith and ssn 4587", "O O O name name O O ssn"),
+        ("c1", "2", "i want 2 pizza", "O O quantity food_item"),
+        ("c1", "4", "hi spencer", "O O"),
+        ("c1", "6", "broken labels here", "O O"),
+    ]
+    lines = ["conversationId\tturnNumber\tutteranceId\tutterance\tslot-labels\tintent"]
+    lines += [f"{c}\t{t}\tu\t{u}\t{labels}\tx" for c, t, u, labels in rows]
+    (folder / "train.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [record] = list(convert_multidogo(tmp_path))
+    conv = parse_conversation(record)
+    text = conv.turns[0][1]
+    assert [(text[s:e], t) for _, s, e, t in conv.planted] == [
+        ("john smith", "name"),
+        ("4587", "ssn"),
+    ]
+    assert (2, 3, 10) in conv.ignored  # "spencer"
+    assert (3, 0, len("broken labels here")) in conv.ignored
+
+
+def test_star_scenario_values_are_planted(tmp_path: Path) -> None:
+    """The scenario's identity is planted wherever the customer typed it, parts of the name
+    included, without counting a part inside the full name twice."""
+    dialogue = {
+        "dialogue_id": 7,
+        "tasks": ["bank_fraud_report"],
+        "user_guide": [
+            {"text": "You are Jane Doe. Your PIN is 9431, but you forgot your account number."}
+        ],
+        "turns": [
+            {"speaker": "agent", "text": "Could I get your full name, please?"},
+            {"speaker": "customer", "text": "Jane Doe"},
+            {"speaker": "customer", "text": "Jane here again, pin 9431"},
+        ],
+    }
+    path = tmp_path / "star.jsonl"
+    path.write_text(json.dumps(dialogue) + "\n", encoding="utf-8")
+    [record] = list(convert_star(path))
+    conv = parse_conversation(record)
+    assert [(i, t) for i, _, _, t in conv.planted] == [(1, "name"), (2, "name"), (2, "pin")]
+
+
+@pytest.mark.parametrize(
+    ("name", "floors"),
+    [
+        ("multidogo_sample.jsonl", {"all": 0.93, "phone": 1.0, "card": 1.0, "id": 0.95}),
+        ("star_sample.jsonl", {"all": 0.95, "pin": 1.0, "id": 1.0}),
+    ],
+)
+def test_vendored_sample_floors(name: str, floors: dict[str, float]) -> None:
+    """Recall on the vendored real-text samples stays at or above what it measured when they
+    were vendored; overall precision stays above 0.8 (see docs/benchmarks.md)."""
+    report = evaluate_conversations(load_conversations(FIXTURES / name))
+    for kind, floor in floors.items():
+        planted = sum(report.planted.values()) if kind == "all" else report.planted[kind]
+        recalled = sum(report.recalled.values()) if kind == "all" else report.recalled[kind]
+        assert planted and recalled / planted >= floor, (kind, recalled, planted)
+    hits, fps = sum(report.hits.values()), sum(report.false_positives.values())
+    assert 1 - fps / hits >= 0.8, report.table()
+
+
+def test_measure_command_reads_conversations() -> None:
+    """`winnow pii measure --conversations` prints the per-type tables; a missing file gets one
+    line naming the command that writes one."""
+    runner = CliRunner()
+    ok = runner.invoke(
+        app, ["pii", "measure", "--conversations", str(FIXTURES / "star_sample.jsonl")]
+    )
+    assert ok.exit_code == 0 and "| pin |" in ok.output and "false positives" in ok.output
+    missing = runner.invoke(app, ["pii", "measure", "--conversations", "nope.jsonl"])
+    flat = "".join(ch for ch in missing.output if ch not in "│╭╮╰╯─ \n")
+    assert missing.exit_code != 0 and "winnowpiiconvert" in flat
+
+
+def _datasets() -> Path:
+    return Path(os.environ.get("WINNOW_DATASETS_DIR") or shared_data_dir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("corpus", "floors"),
+    [
+        ("multidogo", {"phone": 0.99, "card": 0.98, "ssn": 0.96, "id": 0.90, "name": 0.85}),
+        ("star", {"pin": 0.99, "id": 0.99, "name": 0.97, "security_answer": 0.85}),
+    ],
+)
+def test_full_corpus_floors(corpus: str, floors: dict[str, float], tmp_path: Path) -> None:
+    """The measured recall on the whole shared corpus (docs/benchmarks.md) does not regress."""
+    data = _datasets() / corpus
+    if not data.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{data} is missing: CI must have the shared datasets")
+        pytest.skip(f"{data} not present (set WINNOW_DATASETS_DIR)")
+    records = (
+        convert_multidogo(data)
+        if corpus == "multidogo"
+        else convert_star(data / "star_dialogues.shared.jsonl")
+    )
+    report = evaluate_conversations([parse_conversation(r) for r in records])
+    for kind, floor in floors.items():
+        assert report.recalled[kind] / report.planted[kind] >= floor, report.table(0)

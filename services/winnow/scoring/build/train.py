@@ -127,18 +127,13 @@ def _conversation_rows(ctx: TrainContext) -> tuple[list[ds.Labelled], list[ds.La
     return train, calibration
 
 
-def train_router(
+def _router_rows(
     ctx: TrainContext,
-    data_csv: Path | None = None,
-    tickets: Path | None = None,
-    category_map: dict[str, str] | None = None,
-) -> dict[str, object]:
-    """Train the domain router; the default taxonomy unless ``data_csv`` brings one.
-
-    ``tickets``: a JSONL of ticket events whose producer categories ``category_map`` maps to
-    labels; their issue statements join the labelled texts (split by a hash of the text).
-    """
-    started = time.monotonic()
+    data_csv: Path | None,
+    tickets: Path | None,
+    category_map: dict[str, str] | None,
+) -> tuple[list[ds.Labelled], str, list[str], list[str], list[ds.Labelled], list[ds.Labelled]]:
+    """Labelled rows, their source, out-of-scope texts and conversation rows for the router."""
     conv_train: list[ds.Labelled] = []
     conv_cal: list[ds.Labelled] = []
     if data_csv is None:
@@ -155,6 +150,24 @@ def train_router(
         rows = rows + [
             ds.Labelled(t, lab) for t, lab in cv.producer_rows(tickets, category_map or {})
         ]
+    return rows, source, other_train, other_val, conv_train, conv_cal
+
+
+def train_router(
+    ctx: TrainContext,
+    data_csv: Path | None = None,
+    tickets: Path | None = None,
+    category_map: dict[str, str] | None = None,
+) -> dict[str, object]:
+    """Train the domain router; the default taxonomy unless ``data_csv`` brings one.
+
+    ``tickets``: a JSONL of ticket events whose producer categories ``category_map`` maps to
+    labels; their issue statements join the labelled texts (split by a hash of the text).
+    """
+    started = time.monotonic()
+    rows, source, other_train, other_val, conv_train, conv_cal = _router_rows(
+        ctx, data_csv, tickets, category_map
+    )
     labels = [*sorted({r.label for r in rows} - {OTHER}), OTHER]
     lid = {lab: i for i, lab in enumerate(labels)}
     train = [r for r in rows if not ds.held_out(r.text, 0.15)] + conv_train

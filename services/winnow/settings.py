@@ -203,6 +203,18 @@ class Settings(BaseSettings):
         description="Format of retrain snapshots; `parquet` keeps every kind (SFT, preference, "
         "negative) with scores and provenance.",
     )
+    feedback_conflict_policy: Literal["latest", "reviewer", "majority"] = Field(
+        "latest",
+        description="How contradicting feedback on one (prompt, response) is decided before "
+        "export: the latest vote, a reviewer's over an end user's (then the latest), or the "
+        "majority of distinct events (see `feedback_conflict_min_count`).",
+    )
+    feedback_conflict_min_count: int = Field(
+        2,
+        ge=1,
+        description="Under the `majority` policy, votes the winning label needs; fewer leave "
+        "the pair unresolved and out of every export.",
+    )
     export_tokenizer: Literal["auto", "minilm", "chars"] = Field(
         "auto",
         description="How exports count tokens: `minilm` uses the embedder's WordPiece tokenizer "

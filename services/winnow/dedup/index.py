@@ -93,6 +93,11 @@ def dedup_text_of(
     return "\n".join(parts)
 
 
+def _kind_line(text: str) -> str:
+    """The kind a :func:`dedup_text` starts with."""
+    return text.split("\n", 1)[0]
+
+
 def dedup_partition_key(example: Example) -> str:
     """Kafka key for the curator's input: every possible duplicate pair shares it (the tenant)."""
     return example.tenant
@@ -370,8 +375,13 @@ class NearDuplicateIndex:
 
     def _is_near(self, tenant: str, text: str, owners: list[int], fetch: FetchTexts | None) -> bool:
         mine = self._shingles(text)
+        kind = _kind_line(text)
 
         def near(other: str) -> bool:
+            # Another kind is another training artefact: a thumbs-down on an answer someone else
+            # liked is a label conflict (resolved at export), not a duplicate to drop silently.
+            if _kind_line(other) != kind:
+                return False
             theirs = self._shingles(other)
             return len(mine & theirs) >= self.threshold * len(mine | theirs)
 

@@ -40,6 +40,7 @@ def export(
     """Export curated examples per domain, with a manifest, a dataset card and a store record."""
     from tqdm import tqdm
 
+    from winnow.export.conflicts import ConflictPolicy
     from winnow.export.exceptions import ExportError
     from winnow.export.exporter import export_snapshot, record
     from winnow.export.tokens import token_counter
@@ -59,6 +60,8 @@ def export(
             out,
             counter=counter,
             progress=lambda rows: tqdm(rows, desc="export", unit="ex"),
+            policy=ConflictPolicy(settings.feedback_conflict_policy),
+            min_count=settings.feedback_conflict_min_count,
         )
         record(store, result, "export")
     except ExportError as exc:

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from winnow.example import Example
 from winnow.export.card import DomainSample, render_card
+from winnow.export.conflicts import ConflictPolicy, resolve
 from winnow.export.exceptions import ExportError
 from winnow.export.formats import ExportFormat, FileWriter, Row, rows_for
 from winnow.export.tokens import TOKENS_PER_PARAMETER, TokenCounter, compute_optimal_parameters
@@ -120,6 +121,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _unseen(rows: list[Row], seen: set[bytes]) -> list[Row]:
+    """Rows not written before (a correction's preference and SFT copy give the same row)."""
+    out = []
+    for row in rows:
+        canonical = json.dumps(row, sort_keys=True, default=str, ensure_ascii=False)
+        digest = hashlib.blake2b(canonical.encode(), digest_size=16).digest()
+        if digest not in seen:
+            seen.add(digest)
+            out.append(row)
+    return out
+
+
 def snapshot_hash(tenant: str, fmt: ExportFormat, files: list[dict[str, Any]]) -> str:
     """Content hash of a snapshot: tenant, format, and every file's path and sha256."""
     canonical = json.dumps(
@@ -138,11 +151,24 @@ def export_snapshot(
     *,
     counter: TokenCounter,
     progress: Progress | None = None,
+    policy: ConflictPolicy = ConflictPolicy.LATEST,
+    min_count: int = 2,
 ) -> ExportResult:
-    """Export the examples ``query`` selects into ``out_dir`` (absent or empty)."""
+    """Export the examples ``query`` selects into ``out_dir`` (absent or empty).
+
+    Feedback conflicts are resolved first over every example of the tenant (``policy``, see
+    :mod:`winnow.export.conflicts`): an example that contradicts the resolution is left out, and
+    a row already written to a file is not written again.
+    """
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ExportError(f"{out_dir} exists and is not an empty folder")
+    resolution = resolve(
+        (s.example for s in iter_examples(store, ExampleQuery(query.tenant))),
+        policy,
+        min_count=min_count,
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
+    seen_rows: set[bytes] = set()
     domains: dict[str, _Domain] = defaultdict(_Domain)
     writers: dict[str, FileWriter] = {}
     versions: defaultdict[str, set[str]] = defaultdict(set)
@@ -153,12 +179,17 @@ def export_snapshot(
         for stored in progress(stream) if progress else stream:
             if watermark is None or stored.stored_at > watermark:
                 watermark = stored.stored_at  # of every matched row, exported or not
+            if not resolution.agrees(stored.example):
+                continue
             example, hits = scrub(stored.example)
             pii.update(hits)
             stats = domains[stored.domain]
             rows = rows_for(example, fmt)
             if not rows:
                 stats.skipped[example.kind.value] += 1
+                continue
+            rows = _unseen(rows, seen_rows)
+            if not rows:
                 continue
             writer = writers.get(stored.domain)
             if writer is None:
@@ -194,6 +225,7 @@ def export_snapshot(
         key=lambda f: str(f["path"]),
     )
     manifest = _manifest(query, fmt, files, domains, versions, pii, counter)
+    manifest["conflicts"] = resolution.report.as_dict()
     (out_dir / MANIFEST).write_text(
         json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
     )

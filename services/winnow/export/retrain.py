@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 import structlog
 
 from winnow.events import RetrainEvent, RetrainReason
+from winnow.export.conflicts import ConflictPolicy
 from winnow.export.exporter import ExportResult, export_snapshot, folder_name, record
 from winnow.export.formats import ExportFormat
 from winnow.export.tokens import TokenCounter, example_tokens, token_counter
@@ -140,7 +141,13 @@ class RetrainTrigger:
         parent = self.settings.snapshot_dir / folder_name(s.tenant) / folder_name(s.domain)
         staging = parent / f".staging-{uuid.uuid4().hex}"
         result = export_snapshot(
-            self.store, ExampleQuery(s.tenant, s.domain), self.format, staging, counter=self.counter
+            self.store,
+            ExampleQuery(s.tenant, s.domain),
+            self.format,
+            staging,
+            counter=self.counter,
+            policy=ConflictPolicy(self.settings.feedback_conflict_policy),
+            min_count=self.settings.feedback_conflict_min_count,
         )
         final = parent / result.snapshot_id
         if final.exists():  # the same content was snapshotted before: keep the first copy

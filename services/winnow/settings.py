@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -197,6 +197,41 @@ class Settings(BaseSettings):
     snapshot_dir: Path = Field(
         Path("var/snapshots"),
         description="Folder of retrain snapshots: `<tenant>/<domain>/<snapshot id>/` under it.",
+    )
+    snapshot_url: str | None = Field(
+        None,
+        description="Where retrain snapshots go, as an fsspec URL (`s3://bucket/prefix`, "
+        "`gs://...`, `az://...`, `file:///data/snapshots`); unset uses `snapshot_dir`. "
+        "Credentials come from the standard environment (AWS_*, IRSA, workload identity).",
+    )
+    snapshot_storage_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description='Non-secret fsspec options for `snapshot_url` (JSON), e.g. `{"endpoint_url": '
+        '"http://minio:9000"}`.',
+    )
+    snapshot_license: str = Field(
+        "other",
+        description="Licence id written in each snapshot's README.md header (Hub dataset card).",
+    )
+    split_fractions: tuple[float, float, float] = Field(
+        (0.8, 0.1, 0.1),
+        description="Train, validation and test shares of each domain's conversations (JSON list).",
+    )
+    split_near_threshold: float = Field(
+        0.75,
+        gt=0,
+        le=1,
+        description="Jaccard similarity of prompts from which two conversations share a split.",
+    )
+    decontam_ngram: int = Field(
+        5, ge=1, description="Word n-gram length used to compare prompts with an evaluation set."
+    )
+    decontam_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Share of the shorter prompt's n-grams an example must share with one "
+        "evaluation prompt to be removed as contaminated.",
     )
     snapshot_format: Literal["openai-chat", "dpo", "kto", "parquet"] = Field(
         "parquet",
@@ -475,6 +510,11 @@ class Settings(BaseSettings):
         description="An event id accepted again within this window (per tenant) is reported as "
         "a duplicate and not produced twice.",
     )
+
+    @property
+    def snapshot_root(self) -> str:
+        """Where retrain snapshots go: ``snapshot_url``, else ``snapshot_dir`` as a local path."""
+        return self.snapshot_url or str(self.snapshot_dir.resolve())
 
     @model_validator(mode="after")
     def _read_secret_files(self) -> Settings:

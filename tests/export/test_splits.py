@@ -27,7 +27,9 @@ WORDS = [
     "upgrade", "downgrade", "trial", "coupon", "voucher", "region", "language", "timezone",
 ]  # fmt: skip
 EVAL = "my parcel arrived with a cracked screen and the courier refused to take the return label"
-EVAL_NEAR = "my parcel arrived with a cracked screen and the courier refused to take my return label"
+EVAL_NEAR = (
+    "my parcel arrived with a cracked screen and the courier refused to take my return label"
+)
 
 
 def _prompts() -> tuple[list[str], list[list[str]]]:
@@ -67,9 +69,7 @@ def _splits_of(out: Path, manifest: dict) -> dict[str, set[str]]:  # type: ignor
     return found
 
 
-def test_near_duplicate_clusters_never_span_two_splits(
-    store: ExampleStore, tmp_path: Path
-) -> None:
+def test_near_duplicate_clusters_never_span_two_splits(store: ExampleStore, tmp_path: Path) -> None:
     """Every member of a cluster lands in the split of the cluster; all three splits are used."""
     out = tmp_path / "out"
     manifest = export_snapshot(

@@ -18,6 +18,7 @@ import json
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,8 @@ class StoredSnapshot:
 
     url: str
     manifest: dict[str, Any]
+    written_at: datetime | None = None
+    """When its manifest was written (the object store's modification time)."""
 
     @property
     def snapshot_id(self) -> str:
@@ -98,7 +101,17 @@ def list_snapshots(root: str, options: dict[str, Any] | None = None) -> Iterator
     for path in sorted(fs.find(base)):
         if posixpath.basename(path) == MANIFEST:
             manifest = json.loads(fs.cat_file(path))
-            yield StoredSnapshot(_url_of(fs, posixpath.dirname(path)), manifest)
+            yield StoredSnapshot(
+                _url_of(fs, posixpath.dirname(path)), manifest, _modified(fs, path)
+            )
+
+
+def _modified(fs: Any, path: str) -> datetime | None:
+    try:
+        when: datetime = fs.modified(path)
+    except (NotImplementedError, OSError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 def incomplete(root: str, options: dict[str, Any] | None = None) -> list[str]:

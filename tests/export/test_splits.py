@@ -1,7 +1,8 @@
-"""Splits without leakage: near-duplicate clusters stay in one split; an evaluation set is removed."""
+"""Splits without leakage: near-duplicate clusters stay in one split; eval prompts are removed."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from pathlib import Path
@@ -90,7 +91,8 @@ def test_eval_set_removes_the_prompt_and_its_near_duplicate(
     """A planted evaluation prompt and its near duplicate are in no split; the rest stays."""
     eval_file = tmp_path / "eval.jsonl"
     eval_file.write_text(
-        '{"prompt": [{"role": "user", "content": "%s"}]}\n' % EVAL.upper(), encoding="utf-8"
+        json.dumps({"prompt": [{"role": "user", "content": EVAL.upper()}]}) + "\n",
+        encoding="utf-8",
     )
     out = tmp_path / "out"
     options = ExportOptions(eval_set=EvalSet.load(eval_file, n=5, threshold=0.5))

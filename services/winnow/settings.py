@@ -200,38 +200,22 @@ class Settings(BaseSettings):
     )
     snapshot_url: str | None = Field(
         None,
-        description="Where retrain snapshots go, as an fsspec URL (`s3://bucket/prefix`, "
-        "`gs://...`, `az://...`, `file:///data/snapshots`); unset uses `snapshot_dir`. "
-        "Credentials come from the standard environment (AWS_*, IRSA, workload identity).",
+        description="fsspec URL of retrain snapshots (`s3://bucket/prefix`, `gs://`, `az://`, "
+        "`file://`); unset uses `snapshot_dir`. Credentials: AWS_*, IRSA, workload identity.",
     )
     snapshot_storage_options: dict[str, Any] = Field(
-        default_factory=dict,
-        description='Non-secret fsspec options for `snapshot_url` (JSON), e.g. `{"endpoint_url": '
-        '"http://minio:9000"}`.',
+        default_factory=dict, description="Non-secret fsspec options (JSON), e.g. endpoint_url."
     )
-    snapshot_license: str = Field(
-        "other",
-        description="Licence id written in each snapshot's README.md header (Hub dataset card).",
-    )
+    snapshot_license: str = Field("other", description="Licence id in each snapshot's README.md.")
     split_fractions: tuple[float, float, float] = Field(
-        (0.8, 0.1, 0.1),
-        description="Train, validation and test shares of each domain's conversations (JSON list).",
+        (0.8, 0.1, 0.1), description="Train, validation, test shares of conversations (JSON)."
     )
     split_near_threshold: float = Field(
-        0.75,
-        gt=0,
-        le=1,
-        description="Jaccard similarity of prompts from which two conversations share a split.",
+        0.75, gt=0, le=1, description="Prompt Jaccard similarity that puts two in one split."
     )
-    decontam_ngram: int = Field(
-        5, ge=1, description="Word n-gram length used to compare prompts with an evaluation set."
-    )
+    decontam_ngram: int = Field(5, ge=1, description="Word n-grams compared with an eval set.")
     decontam_threshold: float = Field(
-        0.5,
-        gt=0,
-        le=1,
-        description="Share of the shorter prompt's n-grams an example must share with one "
-        "evaluation prompt to be removed as contaminated.",
+        0.5, gt=0, le=1, description="Shared n-gram share (of the shorter prompt) that removes."
     )
     snapshot_format: Literal["openai-chat", "dpo", "kto", "parquet"] = Field(
         "parquet",
@@ -240,15 +224,11 @@ class Settings(BaseSettings):
     )
     feedback_conflict_policy: Literal["latest", "reviewer", "majority"] = Field(
         "latest",
-        description="How contradicting feedback on one (prompt, response) is decided before "
-        "export: the latest vote, a reviewer's over an end user's (then the latest), or the "
-        "majority of distinct events (see `feedback_conflict_min_count`).",
+        description="Decides contradicting feedback on one (prompt, response) before export: the "
+        "latest vote, a reviewer's first, or the majority of distinct events.",
     )
     feedback_conflict_min_count: int = Field(
-        2,
-        ge=1,
-        description="Under the `majority` policy, votes the winning label needs; fewer leave "
-        "the pair unresolved and out of every export.",
+        2, ge=1, description="Votes a `majority` winner needs; fewer leave the pair out."
     )
     export_tokenizer: Literal["auto", "minilm", "chars"] = Field(
         "auto",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import s3fs
@@ -146,6 +147,19 @@ def test_local_snapshot_loads_as_a_dataset_repository(store: ExampleStore, tmp_p
         by_config[f["config"]] += f["rows"]
     for config, rows in by_config.items():
         assert sum(n for (c, _), n in counts.items() if c == config) == rows
+    # The card's score histograms are standalone SVG files the README shows.
+    readme = (out / README).read_text()
+    images = sorted((out / "images").glob("*.svg"))
+    assert [p.name for p in images] == [
+        f"{d}-{s}.svg"
+        for d in ("billing", "shipping")
+        for s in ("answer-chars", "relevance", "reward")
+    ]
+    for image in images:
+        root = ElementTree.parse(image).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert len(root.findall(".//{http://www.w3.org/2000/svg}rect")) > 0
+        assert f"](images/{image.name})" in readme
 
 
 def test_a_copy_cut_short_is_not_a_snapshot(tmp_path: Path, s3: str) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from winnow.export.card import DomainSample, svg_histogram
+from winnow.export.card import DomainSample, histogram
 from winnow.export.formats import ExportFormat, Row
 
 README = "README.md"
@@ -131,6 +131,26 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+# The dashboard's chart classes, inlined: an image file carries its own style.
+_SVG_STYLE = (
+    "<style>text{font:11px system-ui,sans-serif;fill:#64748b}.ylab{text-anchor:end}"
+    ".axis{stroke:#e5e9f2}.c-curated{fill:#10b981}</style>"
+)
+
+
+def svg_file(title: str, values: list[float]) -> str:
+    """A standalone SVG histogram of ``values`` (the dashboard's chart, with its style)."""
+    from winnow.monitor.charts import histogram_chart
+
+    low, high, counts = histogram(values)
+    width = (high - low) / len(counts) or 1.0
+    last = high if high > low else low + len(counts) * width
+    edges = [low + i * width for i in range(len(counts))] + [last]
+    chart = histogram_chart({"curated": counts}, edges, name=f"{title} (n={len(values)})")
+    head, _, body = chart.partition(">")
+    return f'{head} width="360" height="112">{_SVG_STYLE}{body}\n'
+
+
 def write_images(out_dir: Path, samples: dict[str, DomainSample]) -> dict[str, list[str]]:
     """Score and length histograms per domain as SVG files; their paths per domain."""
     out: dict[str, list[str]] = {}
@@ -143,7 +163,7 @@ def write_images(out_dir: Path, samples: dict[str, DomainSample]) -> dict[str, l
         ):
             rel = f"images/{_safe(domain)}-{name}.svg"
             (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-            (out_dir / rel).write_text(svg_histogram(name, values) + "\n", encoding="utf-8")
+            (out_dir / rel).write_text(svg_file(name, values), encoding="utf-8")
             paths.append(rel)
         out[domain] = paths
     return out

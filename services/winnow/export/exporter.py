@@ -131,7 +131,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _unseen(rows: list[Row], seen: set[bytes]) -> list[Row]:
+def unseen_rows(rows: list[Row], seen: set[bytes]) -> list[Row]:
     """Rows not written before (a correction's preference and SFT copy give the same row)."""
     out = []
     for row in rows:
@@ -206,7 +206,7 @@ class _Run:
         if not rows:
             stats.skipped[example.kind.value] += 1
             return
-        rows = _unseen(rows, self.seen_rows)
+        rows = unseen_rows(rows, self.seen_rows)
         if not rows:
             return
         writer = self.writers.get(stored.domain)

@@ -213,6 +213,9 @@ class Settings(BaseSettings):
     split_near_threshold: float = Field(
         0.75, gt=0, le=1, description="Prompt Jaccard similarity that puts two in one split."
     )
+    eval_set_path: Path | None = Field(
+        None, description="Evaluation prompts retrain snapshots and exports decontaminate against."
+    )
     decontam_ngram: int = Field(5, ge=1, description="Word n-grams compared with an eval set.")
     decontam_threshold: float = Field(
         0.5, gt=0, le=1, description="Shared n-gram share (of the shorter prompt) that removes."

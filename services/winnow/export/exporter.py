@@ -166,8 +166,9 @@ class ExportOptions:
 
 
 def options_from(settings: Settings, eval_set: Path | None = None) -> ExportOptions:
-    """Export options from the settings, with an evaluation set to decontaminate against."""
+    """Export options from the settings; ``eval_set`` overrides ``settings.eval_set_path``."""
     loaded = None
+    eval_set = eval_set or settings.eval_set_path
     if eval_set is not None:
         loaded = EvalSet.load(
             eval_set, n=settings.decontam_ngram, threshold=settings.decontam_threshold

@@ -87,6 +87,8 @@ def test_without_persistence_snapshots_go_to_an_empty_dir(render: Render) -> Non
         "emptyDir": {},
     }
     assert out.kinds("PersistentVolumeClaim") == []
+    assert "retrain snapshots go to an emptyDir and are lost" in out.notes
+    assert "emptyDir" not in render({}).notes
 
 
 def test_gateway_ingress_and_http_route(render: Render) -> None:

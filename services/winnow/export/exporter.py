@@ -2,10 +2,16 @@
 
 Layout of an export folder::
 
-    DIR/manifest.json            what is in it, and its content hash (the snapshot id)
+    DIR/manifest.json            what is in it, and its content hash (the snapshot id); last
     DIR/card.html                the dataset card, with histograms
+    DIR/README.md, data/, images/  the same rows as a Hugging Face dataset repository, in
+                                 train/validation/test splits (see :mod:`winnow.export.hub`)
     DIR/<domain>/<format file>   one file per domain (``openai-chat.jsonl``, ``dpo.jsonl``,
                                  ``kto.jsonl`` or ``examples.parquet``)
+
+Before anything is written, feedback conflicts are resolved over the tenant
+(:mod:`winnow.export.conflicts`) and conversations are clustered into splits, optionally
+decontaminated against an evaluation set (:mod:`winnow.export.splits`).
 
 Examples are read in id order and written in that order, and nothing that changes between runs
 (wall-clock time, the output path) goes into the files or the manifest: the same rows and filters

@@ -9,7 +9,9 @@ spacing collapsed (so PII placeholders such as ``<EMAIL>`` or differing numbers 
   exact Jaccard similarity of the two shingle sets reaches the threshold -> ``NEAR_DUPLICATE``.
   Verification needs the candidates' text: the curator passes a ``fetch`` that reads it from the
   store by id prefix (examples of the running batch are kept until :meth:`forget_recent`).
-  Without ``fetch`` a band hit on a stored candidate counts (LSH alone).
+  Without ``fetch`` a band hit on a stored candidate counts (LSH alone). Texts of different
+  kinds (an SFT answer and a thumbs-down on it) are never near duplicates: they are votes on one
+  label, resolved at export (``winnow.export.conflicts``), not copies.
 
 Why verify: LSH alone is a soft threshold. With 8 bands x 10 rows it gave precision 0.97 and
 recall 0.91 on planted copies (winnow.bench.dedup_table), because a templated support corpus is

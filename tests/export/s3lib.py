@@ -6,6 +6,7 @@ a pod would with IRSA or static credentials: nothing in Winnow is told it is a t
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +28,11 @@ def s3_server() -> Iterator[str]:
     """The endpoint URL of a moto S3 server, with one empty bucket."""
     from moto.server import ThreadedMotoServer
 
+    # The server logs each request from its own thread: keep that out of the tests' captured
+    # streams (another test's closed stream then prints "Logging error" into CLI output).
+    quiet = logging.getLogger("werkzeug")
+    quiet.setLevel(logging.ERROR)
+    quiet.propagate = False
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

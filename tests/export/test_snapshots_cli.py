@@ -152,7 +152,7 @@ def test_snapshots_list_show_prune(app: typer.Typer, store: ExampleStore, s3: st
     assert listed.output.count(" acme  billing ") == 3
     first = storage.read_manifest(f"{root}/acme/billing/run-0")["snapshot_id"]
     shown = _run(app, "snapshots", "show", first[:10], "--url", root)
-    assert json.loads(shown.output)["snapshot_id"] == first
+    assert json.loads(shown.stdout)["snapshot_id"] == first
     unknown = _run(app, "snapshots", "show", "ffffffffffff", "--url", root)
     assert unknown.exit_code == 1 and "0 snapshots under" in unknown.output
     dry = _run(app, "snapshots", "prune", "--keep", "1", "--incomplete", "--dry-run", "--url", root)

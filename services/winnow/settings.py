@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from winnow.settings_snapshots import SnapshotStoreSettings
 
 
 class RetrainThreshold(BaseModel):
@@ -40,7 +42,7 @@ def _default_score_thresholds() -> dict[str, dict[str, float]]:
     }
 
 
-class Settings(BaseSettings):
+class Settings(SnapshotStoreSettings):
     """Winnow's settings; construct through :func:`get_settings` so a process builds them once."""
 
     model_config = SettingsConfigDict(env_prefix="WINNOW_", extra="ignore")
@@ -198,40 +200,10 @@ class Settings(BaseSettings):
         Path("var/snapshots"),
         description="Folder of retrain snapshots: `<tenant>/<domain>/<snapshot id>/` under it.",
     )
-    snapshot_url: str | None = Field(
-        None,
-        description="fsspec URL of retrain snapshots (`s3://bucket/prefix`, `gs://`, `az://`, "
-        "`file://`); unset uses `snapshot_dir`. Credentials: AWS_*, IRSA, workload identity.",
-    )
-    snapshot_storage_options: dict[str, Any] = Field(
-        default_factory=dict, description="Non-secret fsspec options (JSON), e.g. endpoint_url."
-    )
-    snapshot_license: str = Field("other", description="Licence id in each snapshot's README.md.")
-    split_fractions: tuple[float, float, float] = Field(
-        (0.8, 0.1, 0.1), description="Train, validation, test shares of conversations (JSON)."
-    )
-    split_near_threshold: float = Field(
-        0.75, gt=0, le=1, description="Prompt Jaccard similarity that puts two in one split."
-    )
-    eval_set_path: Path | None = Field(
-        None, description="Evaluation prompts retrain snapshots and exports decontaminate against."
-    )
-    decontam_ngram: int = Field(5, ge=1, description="Word n-grams compared with an eval set.")
-    decontam_threshold: float = Field(
-        0.5, gt=0, le=1, description="Shared n-gram share (of the shorter prompt) that removes."
-    )
     snapshot_format: Literal["openai-chat", "dpo", "kto", "parquet"] = Field(
         "parquet",
         description="Format of retrain snapshots; `parquet` keeps every kind (SFT, preference, "
         "negative) with scores and provenance.",
-    )
-    feedback_conflict_policy: Literal["latest", "reviewer", "majority"] = Field(
-        "latest",
-        description="Decides contradicting feedback on one (prompt, response) before export: the "
-        "latest vote, a reviewer's first, or the majority of distinct events.",
-    )
-    feedback_conflict_min_count: int = Field(
-        2, ge=1, description="Votes a `majority` winner needs; fewer leave the pair out."
     )
     export_tokenizer: Literal["auto", "minilm", "chars"] = Field(
         "auto",

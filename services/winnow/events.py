@@ -267,7 +267,10 @@ class RetrainEvent(BaseModel):
     tenant: Tenant
     domain: str
     snapshot_id: str = Field(description="Content hash of the snapshot (its manifest's id).")
-    path: str = Field(description="Folder holding the snapshot's files and manifest.json.")
+    path: str = Field(
+        description="URL (s3://, gs://, az://, file://) or local folder of the snapshot: a Hugging "
+        "Face dataset repository (README.md, data/) complete once its manifest.json is there."
+    )
     format: str = Field(description="Export format of the snapshot's files.")
     counts: dict[str, int] = Field(description="Exported rows of the snapshot, by example kind.")
     tokens: int = Field(ge=0, description="Tokens in the snapshot.")

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from winnow.settings_privacy import PrivacySettings
+from winnow.settings_snapshots import SnapshotStoreSettings
 
 
 class RetrainThreshold(BaseModel):
@@ -42,7 +43,7 @@ def _default_score_thresholds() -> dict[str, dict[str, float]]:
     }
 
 
-class Settings(PrivacySettings):
+class Settings(PrivacySettings, SnapshotStoreSettings):
     """Winnow's settings; construct through :func:`get_settings` so a process builds them once."""
 
     model_config = SettingsConfigDict(env_prefix="WINNOW_", extra="ignore")
@@ -469,6 +470,11 @@ class Settings(PrivacySettings):
         description="An event id accepted again within this window (per tenant) is reported as "
         "a duplicate and not produced twice.",
     )
+
+    @property
+    def snapshot_root(self) -> str:
+        """Where retrain snapshots go: ``snapshot_url``, else ``snapshot_dir`` as a local path."""
+        return self.snapshot_url or str(self.snapshot_dir.resolve())
 
     @model_validator(mode="after")
     def _read_secret_files(self) -> Settings:

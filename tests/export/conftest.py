@@ -10,6 +10,8 @@ from sqlalchemy import text
 from winnow.store import ExampleStore
 from winnow.store.migrate import upgrade
 
+from .s3lib import s3, s3_server  # noqa: F401  (fixtures of the object-storage tests)
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[ExampleStore]:

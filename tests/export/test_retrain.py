@@ -126,3 +126,18 @@ def test_no_examples_no_events(store: ExampleStore, tmp_path: Path) -> None:
     """An empty store is never due."""
     settings = _settings(tmp_path, retrain_min_examples=1)
     assert RetrainTrigger(store, settings, counter=CharTokenCounter()).check() == []
+
+
+def test_retrain_snapshots_are_decontaminated(store: ExampleStore, tmp_path: Path) -> None:
+    """With WINNOW_EVAL_SET_PATH the retrain snapshot leaves out examples of the eval set."""
+    eval_file = tmp_path / "eval.txt"
+    eval_file.write_text("Where has my parcel gone, it is late?\n", encoding="utf-8")
+    settings = _settings(
+        tmp_path, retrain_min_examples=4, retrain_min_tokens=0, eval_set_path=eval_file
+    )
+    seed(store, _examples(3, 0))
+    seed(store, [make_example("where has my parcel gone - it is late", "It is on its way.")])
+    [event] = RetrainTrigger(store, settings, counter=CharTokenCounter()).check()
+    manifest = json.loads((Path(event.path) / MANIFEST).read_text())
+    assert manifest["splits"]["decontamination"]["removed"] == 1
+    assert event.counts == {"sft": 3} and event.new_examples == 4

@@ -203,6 +203,54 @@ CRD_SPEC_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
         },
         ["scaleTargetRef", "triggers"],
     ),
+    # Gateway API v1.1 (gateway.networking.k8s.io/v1), the fields the chart sets.
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"): _obj(
+        {
+            "parentRefs": {
+                "type": "array",
+                "minItems": 1,
+                "items": _obj(
+                    {
+                        "group": _STR,
+                        "kind": _STR,
+                        "name": _STR,
+                        "namespace": _STR,
+                        "sectionName": _STR,
+                        "port": _INT,
+                    },
+                    ["name"],
+                ),
+            },
+            "hostnames": {"type": "array", "items": _STR},
+            "rules": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "matches": {
+                            "type": "array",
+                            "items": _obj(
+                                {
+                                    "path": _obj(
+                                        {
+                                            "type": {
+                                                "enum": ["Exact", "PathPrefix", "RegularExpression"]
+                                            },
+                                            "value": _STR,
+                                        }
+                                    )
+                                }
+                            ),
+                        },
+                        "backendRefs": {
+                            "type": "array",
+                            "items": _obj({"name": _STR, "port": _INT}, ["name", "port"]),
+                        },
+                    }
+                ),
+            },
+        },
+        ["parentRefs"],
+    ),
     ("kafka.strimzi.io/v1beta2", "KafkaTopic"): _obj(
         {
             "topicName": _STR,

@@ -234,12 +234,16 @@ class TestDefaults:
 
     def test_network_policy_denies_by_default_and_allows_dependencies(self, out: Rendered) -> None:
         """The NetworkPolicy covers ingress and egress of the release's pods and opens only the
-        HTTP port, DNS, Kafka and PostgreSQL."""
+        HTTP port, DNS, Kafka and PostgreSQL, plus the gateway's port to the gateway pods only
+        (for the `helm test` pod)."""
         np = out.one("NetworkPolicy", "winnow")["spec"]
         assert np["policyTypes"] == ["Ingress", "Egress"]
         assert np["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
         ports = sorted(p["port"] for rule in np["egress"] for p in rule["ports"])
-        assert ports == [53, 53, 5432, 9092, 9093]
+        assert ports == [53, 53, 5432, 6066, 9092, 9093]
+        [to_gateway] = [r for r in np["egress"] if r["ports"][0]["port"] == 6066]
+        labels = to_gateway["to"][0]["podSelector"]["matchLabels"]
+        assert labels["app.kubernetes.io/component"] == "gateway"
 
     def test_pdbs_allow_one_disruption_per_service(self, out: Rendered) -> None:
         """Each service has a PodDisruptionBudget selecting exactly its pods."""

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import s3fs
 from sqlalchemy import select
+from tests.export.s3lib import load_every_config, readme_header
 from tests.integration.helpers import (
     count_rows,
     fresh_store,
@@ -23,6 +25,7 @@ from tests.integration.helpers import (
 from winnow.agents.supervisor import Supervisor
 from winnow.demo.generator import EventGenerator
 from winnow.events import DeadLetter, RetrainEvent
+from winnow.export.exporter import folder_name
 from winnow.pii.redact import find_pii
 from winnow.pii.sealing import DlqSealer, new_key
 from winnow.settings import Settings
@@ -53,8 +56,9 @@ DLQ_KEY = new_key()
 GOOD = "I've refunded the second charge; it will be back on your card within five business days."
 
 
-def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) -> None:
-    """Good, duplicate and malformed events end curated, rejected or in the DLQ as stages say."""
+def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path, s3: str) -> None:
+    """Good, duplicate and malformed events end curated, rejected or in the DLQ as stages say;
+    the curator's retrain snapshot lands on the S3 server as a loadable dataset."""
     settings = _settings(store.url, tmp_path)
     known_good = ticket_event("I was charged twice this month, I want my money back.", GOOD)
     known_pref = feedback_event(
@@ -88,7 +92,8 @@ def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) ->
         "WINNOW_RETRAIN_MIN_EXAMPLES": "15",
         "WINNOW_RETRAIN_MIN_TOKENS": "0",
         "WINNOW_RETRAIN_CHECK_INTERVAL_S": "1",
-        "WINNOW_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
+        # The children reach the S3 server through the standard AWS_* environment (s3 fixture).
+        "WINNOW_SNAPSHOT_URL": f"{s3}/snapshots",
         "WINNOW_DLQ_KEY": DLQ_KEY,
     }
     with Supervisor(settings, log_dir=tmp_path / "logs", extra_env=retrain_env) as sup:
@@ -109,7 +114,13 @@ def test_mixed_stream_is_fully_accounted(store: ExampleStore, tmp_path: Path) ->
     event = RetrainEvent.model_validate_json(retrain_events[0])
     assert event.type == "winnow.retrain.v1" and event.reason == "min_examples"
     assert event.new_examples >= 15 and sum(event.counts.values()) >= 15
-    assert (Path(event.path) / "manifest.json").exists()
+    where = f"{folder_name(event.tenant)}/{folder_name(event.domain)}/{event.snapshot_id}"
+    assert event.path == f"{s3}/snapshots/{where}"
+    fs = s3fs.S3FileSystem()
+    manifest = json.loads(fs.cat_file(f"{event.path}/manifest.json"))
+    header = readme_header(fs.cat_file(f"{event.path}/README.md").decode())
+    loaded = load_every_config(event.path, header)
+    assert sum(loaded.values()) == manifest["counts"]["rows"] > 0
 
     assert tally.curated + tally.rejected + tally.dlq == len(records)
     assert tally.pending == 0

@@ -182,6 +182,14 @@ spec:
             - name: WINNOW_SCORE_BATCH_MAX
               value: {{ $svc.gpu.scoreBatchMax | quote }}
             {{- end }}
+            {{- if $svc.snapshots }}
+            - name: WINNOW_SNAPSHOT_URL
+              value: {{ default "file:///snapshots" $v.snapshots.url | quote }}
+            {{- with $v.snapshots.storageOptions }}
+            - name: WINNOW_SNAPSHOT_STORAGE_OPTIONS
+              value: {{ toJson . | quote }}
+            {{- end }}
+            {{- end }}
             {{- include "winnow.secretEnv" (dict "root" $root "component" $name "database" $svc.database) | nindent 12 }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
@@ -230,6 +238,10 @@ spec:
               mountPath: /tmp
             - name: data
               mountPath: /data
+            {{- if and $svc.snapshots (not $v.snapshots.url) }}
+            - name: snapshots
+              mountPath: /snapshots
+            {{- end }}
             {{- if and $svc.models (ne $v.models.source "image") }}
             - name: models
               mountPath: /models
@@ -246,6 +258,15 @@ spec:
         - name: data
           emptyDir:
             sizeLimit: {{ $v.dataSizeLimit }}
+        {{- if and $svc.snapshots (not $v.snapshots.url) }}
+        - name: snapshots
+          {{- if $v.snapshots.persistence.enabled }}
+          persistentVolumeClaim:
+            claimName: {{ include "winnow.snapshotsClaim" $root }}
+          {{- else }}
+          emptyDir: {}
+          {{- end }}
+        {{- end }}
         {{- if and $svc.models (eq $v.models.source "url") }}
         - name: models
           emptyDir:

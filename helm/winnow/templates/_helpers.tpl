@@ -385,3 +385,10 @@ spec:
             sizeLimit: {{ $v.tmpSizeLimit }}
         {{- with include "winnow.kafkaVolumes" $root }}{{ . | nindent 8 }}{{- end }}
 {{- end -}}
+
+{{/*
+winnow.snapshotsClaim: the PersistentVolumeClaim of snapshot storage (existing, or the chart's).
+*/}}
+{{- define "winnow.snapshotsClaim" -}}
+{{- default (include "winnow.componentName" (dict "root" . "component" "snapshots")) .Values.snapshots.persistence.existingClaim -}}
+{{- end -}}

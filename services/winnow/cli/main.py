@@ -14,6 +14,7 @@ from winnow.cli.admin import db_app, schemas_app, settings_app, topics_app
 from winnow.cli.ingest import generate, ingest
 from winnow.cli.pipeline import broker, demo, serve, up
 from winnow.export.cli import export
+from winnow.export.snapshots_cli import snapshots_app
 from winnow.gateway.cli import gateway_app, keys_app
 from winnow.monitor.cli import alerts, report
 from winnow.pii.cli import pii_app
@@ -50,6 +51,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(pii_app, name="pii")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(snapshots_app, name="snapshots")
 
 
 def main() -> None:

@@ -9,7 +9,9 @@ spacing collapsed (so PII placeholders such as ``<EMAIL>`` or differing numbers 
   exact Jaccard similarity of the two shingle sets reaches the threshold -> ``NEAR_DUPLICATE``.
   Verification needs the candidates' text: the curator passes a ``fetch`` that reads it from the
   store by id prefix (examples of the running batch are kept until :meth:`forget_recent`).
-  Without ``fetch`` a band hit on a stored candidate counts (LSH alone).
+  Without ``fetch`` a band hit on a stored candidate counts (LSH alone). Texts of different
+  kinds (an SFT answer and a thumbs-down on it) are never near duplicates: they are votes on one
+  label, resolved at export (``winnow.export.conflicts``), not copies.
 
 Why verify: LSH alone is a soft threshold. With 8 bands x 10 rows it gave precision 0.97 and
 recall 0.91 on planted copies (winnow.bench.dedup_table), because a templated support corpus is
@@ -91,6 +93,11 @@ def dedup_text_of(
     if rejected is not None:
         parts.append(rejected)
     return "\n".join(parts)
+
+
+def _kind_line(text: str) -> str:
+    """The kind a :func:`dedup_text` starts with."""
+    return text.split("\n", 1)[0]
 
 
 def dedup_partition_key(example: Example) -> str:
@@ -370,8 +377,13 @@ class NearDuplicateIndex:
 
     def _is_near(self, tenant: str, text: str, owners: list[int], fetch: FetchTexts | None) -> bool:
         mine = self._shingles(text)
+        kind = _kind_line(text)
 
         def near(other: str) -> bool:
+            # Another kind is another training artefact: a thumbs-down on an answer someone else
+            # liked is a label conflict (resolved at export), not a duplicate to drop silently.
+            if _kind_line(other) != kind:
+                return False
             theirs = self._shingles(other)
             return len(mine & theirs) >= self.threshold * len(mine | theirs)
 

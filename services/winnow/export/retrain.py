@@ -4,7 +4,8 @@ Per (tenant, domain), "new" means stored after the watermark of the domain's las
 snapshot (the newest ``stored_at`` it read). A domain is due when its new examples reach
 ``retrain_min_examples`` or their tokens reach ``retrain_min_tokens`` (per-domain overrides in
 ``retrain_domain_thresholds``; 0 turns a criterion off). A due domain is exported in full to
-``snapshot_dir/<tenant>/<domain>/<snapshot id>/``, recorded as a ``retrain`` snapshot, and a
+``<snapshot_url>/<tenant>/<domain>/<snapshot id>/`` (any fsspec URL; ``snapshot_dir`` when no
+URL is set: see :mod:`winnow.export.storage`), recorded as a ``retrain`` snapshot, and a
 ``RetrainEvent`` naming it is returned for the caller to produce on the retrain topic, keyed by
 domain. Kafka-free: the curator calls :meth:`RetrainTrigger.check` on a timer.
 
@@ -16,17 +17,25 @@ counted as new (it is in the next snapshot all the same): an undercount of milli
 from __future__ import annotations
 
 import hashlib
-import shutil
-import uuid
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 
 from winnow.events import RetrainEvent, RetrainReason
-from winnow.export.exporter import ExportResult, export_snapshot, folder_name, record
+from winnow.export import storage
+from winnow.export.exporter import (
+    ExportResult,
+    export_snapshot,
+    folder_name,
+    options_from,
+    record,
+)
 from winnow.export.formats import ExportFormat
+from winnow.export.storage import join
 from winnow.export.tokens import TokenCounter, example_tokens, token_counter
 from winnow.settings import Settings
 from winnow.store.queries import (
@@ -137,17 +146,23 @@ class RetrainTrigger:
     def snapshot(self, due: Due) -> RetrainEvent:
         """Export one due domain in full, record it and describe it in a ``RetrainEvent``."""
         s = due.stats
-        parent = self.settings.snapshot_dir / folder_name(s.tenant) / folder_name(s.domain)
-        staging = parent / f".staging-{uuid.uuid4().hex}"
-        result = export_snapshot(
-            self.store, ExampleQuery(s.tenant, s.domain), self.format, staging, counter=self.counter
-        )
-        final = parent / result.snapshot_id
-        if final.exists():  # the same content was snapshotted before: keep the first copy
-            shutil.rmtree(staging)
-        else:
-            staging.rename(final)
-        result = ExportResult(final, result.manifest, result.watermark)
+        url = join(self.settings.snapshot_root, folder_name(s.tenant), folder_name(s.domain))
+        storage_options = self.settings.snapshot_storage_options
+        with tempfile.TemporaryDirectory(prefix="winnow-snapshot-") as tmp:
+            staging = Path(tmp) / "snapshot"
+            result = export_snapshot(
+                self.store,
+                ExampleQuery(s.tenant, s.domain),
+                self.format,
+                staging,
+                counter=self.counter,
+                options=options_from(self.settings),
+            )
+            final = join(url, result.snapshot_id)
+            # Content-addressed: a snapshot already there (manifest and all) is the same bytes.
+            if not storage.exists(final, storage_options):
+                storage.publish(staging, final, storage_options)
+        result = ExportResult(staging, result.manifest, result.watermark, url=final)
         record(self.store, result, "retrain")
         self._tokens.pop((s.tenant, s.domain), None)
         event = RetrainEvent(
@@ -155,7 +170,7 @@ class RetrainTrigger:
             tenant=s.tenant,
             domain=s.domain,
             snapshot_id=result.snapshot_id,
-            path=str(final.resolve()),
+            path=final,
             format=self.format.value,
             counts=result.manifest["counts"]["by_kind"],
             tokens=result.tokens,

@@ -17,10 +17,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from winnow.example import Example
-from winnow.export.exporter import scrub
+from winnow.export.conflicts import ConflictPolicy, resolve
+from winnow.export.exporter import scrub, unseen_rows
 from winnow.export.formats import ExportFormat, dumps_line, rows_for
 from winnow.gateway.auth import check_tenant, require
 from winnow.gateway.keys import ApiKey, Scope
+from winnow.settings import Settings
 from winnow.store.queries import ExampleQuery, domain_counts, iter_examples
 from winnow.store.store import ExampleStore
 
@@ -138,10 +140,22 @@ async def export(
     query = ExampleQuery(check_tenant(key, tenant), domain, since, min_reward)
     export_format = ExportFormat(fmt)
     store = _store(request)
+    settings: Settings = request.app.state.settings
+    # As every export: one label per (prompt, completion) over the tenant, each row once.
+    resolution = await run_in_threadpool(
+        resolve,
+        (s.example for s in iter_examples(store, ExampleQuery(query.tenant))),
+        ConflictPolicy(settings.feedback_conflict_policy),
+        min_count=settings.feedback_conflict_min_count,
+    )
+    seen: set[bytes] = set()
 
     def lines() -> Iterator[str]:
         for stored in iter_examples(store, query):
-            for row in rows_for(scrub(stored.example)[0], export_format):
+            if not resolution.agrees(stored.example):
+                continue
+            rows = rows_for(scrub(stored.example)[0], export_format)
+            for row in unseen_rows(rows, seen):
                 yield dumps_line(row)
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")

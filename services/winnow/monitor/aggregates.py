@@ -16,7 +16,7 @@ from sqlalchemy.sql import Select
 
 from winnow.monitor.snapshot_model import Bucket, ValidationRun, as_utc
 from winnow.monitor.window import SCORE_EDGES
-from winnow.store.queries import UNROUTED
+from winnow.store.queries import SNAPSHOTS, UNROUTED
 from winnow.store.store import DEAD_LETTERS, EXAMPLES, REJECTIONS
 from winnow.store.tables import ValidationRunRow
 
@@ -59,6 +59,28 @@ class SnapshotQueries:
         with self.engine.connect() as conn:
             for d, kind, n in conn.execute(query):
                 out.setdefault(str(d), {})[str(kind)] = int(n)
+        return out
+
+    def conflicts(self) -> dict[str, int]:
+        """Feedback conflicts of each tenant's latest export or retrain snapshot, summed.
+
+        Conflict resolution covers a tenant's whole store, so its newest manifest holds the
+        current counts; a snapshot written before conflicts were counted adds nothing.
+        """
+        keys = ("label_conflicts", "unresolved", "correction_conflicts")
+        out = dict.fromkeys(keys, 0)
+        seen: set[str] = set()
+        query = select(SNAPSHOTS.c.tenant, SNAPSHOTS.c.manifest).order_by(
+            SNAPSHOTS.c.created_at.desc()
+        )
+        with self.engine.connect() as conn:
+            for tenant, manifest in conn.execute(query):
+                if tenant in seen:
+                    continue
+                seen.add(tenant)
+                found = manifest.get("conflicts", {})
+                for key in keys:
+                    out[key] += int(found.get(key, 0))
         return out
 
     def span(self, since: datetime | None) -> tuple[datetime, datetime] | None:

@@ -112,6 +112,15 @@ def _kpis(s: Snapshot) -> str:
             f"{s.dataset_size:,} examples in {len(s.sizes):,} domains",
             "",
         ),
+        (
+            "conflicts",
+            "Feedback conflicts",
+            f"{s.conflicts.get('label_conflicts', 0):,}",
+            f"{s.conflicts.get('unresolved', 0):,} unresolved, "
+            f"{s.conflicts.get('correction_conflicts', 0):,} disagreeing corrections "
+            "(latest snapshots)",
+            "warn" if s.conflicts.get("unresolved") else "",
+        ),
     ]
     return (
         '<div class="kpis">'

@@ -93,6 +93,7 @@ def store_snapshot(
         snap.active_alerts = store.alerts(active_only=True, limit=100)
         snap.recent_alerts = store.alerts(limit=recent_alerts)
         snap.runs = q.runs(runs)
+        snap.conflicts = q.conflicts()
         snap.sources.append("store")
     except Exception as exc:
         # A page that says "store unavailable" beats a 500: the live windows may still draw.

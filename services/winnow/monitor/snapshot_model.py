@@ -74,6 +74,9 @@ class Snapshot:
     active_alerts: list[StoredAlert] = field(default_factory=list)
     recent_alerts: list[StoredAlert] = field(default_factory=list)
     runs: list[ValidationRun] = field(default_factory=list)
+    conflicts: dict[str, int] = field(default_factory=dict)
+    """Feedback conflicts in each tenant's latest snapshot, summed (``label_conflicts``,
+    ``unresolved``, ``correction_conflicts``)."""
     errors: list[str] = field(default_factory=list)
     """What could not be read (shown as a banner, never raised)."""
     live: bool = False

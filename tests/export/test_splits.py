@@ -1,4 +1,8 @@
-"""Splits without leakage: near-duplicate clusters stay in one split; eval prompts are removed."""
+"""Splits without leakage: near-duplicate clusters stay in one split; eval prompts are removed.
+
+The prompts avoid words the PII redactor reads as cues (password, login, address): the export
+re-scans every text, and the test keys rows by their prompt.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +27,8 @@ from .seedlib import make_example, seed
 
 WORDS = [
     "invoice", "refund", "card", "plan", "receipt", "tax", "discount", "currency", "parcel",
-    "courier", "address", "label", "return", "warranty", "screen", "battery", "charger", "login",
-    "password", "email", "profile", "avatar", "export", "report", "team", "seat", "licence",
+    "courier", "bundle", "label", "return", "warranty", "screen", "battery", "charger", "widget",
+    "wallet", "sticker", "profile", "avatar", "export", "report", "team", "seat", "licence",
     "upgrade", "downgrade", "trial", "coupon", "voucher", "region", "language", "timezone",
 ]  # fmt: skip
 EVAL = "my parcel arrived with a cracked screen and the courier refused to take the return label"

@@ -181,10 +181,11 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     reward_model: Literal["cross", "head"] = Field(
         "cross",
         description="Reward model: `cross` reads (conversation context, response) jointly "
-        "(`models/reward/cross.int8.onnx`, MiniLM fine-tuned on preference pairs; ~5x the "
-        "scorer's CPU cost, see docs/benchmarks.md); `head` is the small MLP over the question "
-        "and answer embeddings (`models/heads/reward.onnx`). `cross` falls back to `head`, with a "
-        "warning, when its artefact is missing.",
+        "(`models/reward/cross.int8.onnx`, MiniLM fine-tuned on preference pairs: far better on "
+        "support replies, but a second transformer pass per response, which more than halves "
+        "the scorer's CPU throughput, see docs/benchmarks.md); `head` is the cheap MLP over the "
+        "question and answer embeddings (`models/heads/reward.onnx`). `cross` falls back to "
+        "`head`, with a warning, when its artefact is missing.",
     )
     max_tokens: int = Field(
         256,

@@ -148,8 +148,8 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     # --- Scoring models ----------------------------------------------------------------------
     models_dir: Path = Field(
         Path("models"),
-        description="Folder of the quality models: `embedder/` (built by `winnow models build`) "
-        "and `heads/` (committed router and reward heads).",
+        description="Folder of the quality models: `embedder/` (built by `winnow models build`), "
+        "`heads/` (committed router and reward heads) and `reward/` (committed cross-encoder).",
     )
     datasets_dir: Path | None = Field(
         None,
@@ -177,6 +177,15 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
         "auto",
         description="Embedder file to run: `auto` is fp16 on CUDA and int8 on the CPU; fp32 is the "
         "reference (slower, for checks).",
+    )
+    reward_model: Literal["cross", "head"] = Field(
+        "cross",
+        description="Reward model: `cross` reads (conversation context, response) jointly "
+        "(`models/reward/cross.int8.onnx`, MiniLM fine-tuned on preference pairs: far better on "
+        "support replies, but a second transformer pass per response, which more than halves "
+        "the scorer's CPU throughput, see docs/benchmarks.md); `head` is the cheap MLP over the "
+        "question and answer embeddings (`models/heads/reward.onnx`). `cross` falls back to "
+        "`head`, with a warning, when its artefact is missing.",
     )
     max_tokens: int = Field(
         256,

@@ -296,6 +296,13 @@ class Provider(StrEnum):
     cuda = "cuda"
 
 
+class RewardModel(StrEnum):
+    """Reward models the scorer can run."""
+
+    cross = "cross"
+    head = "head"
+
+
 @bench_app.command("scorer")
 def bench_scorer(
     provider: Annotated[Provider, typer.Option(help="cpu: int8; cuda: fp16.")] = Provider.cpu,
@@ -306,6 +313,10 @@ def bench_scorer(
     data_root: Annotated[
         Path | None,
         typer.Option(help="Shared datasets (texts to score; default WINNOW_DATASETS_DIR)."),
+    ] = None,
+    reward_model: Annotated[
+        RewardModel | None,
+        typer.Option(help="Reward model the scorer runs (default: WINNOW_REWARD_MODEL)."),
     ] = None,
 ) -> None:
     """Scorer vs bare ORT on the same texts, by batch size; embedder rate by length bucket."""
@@ -322,16 +333,22 @@ def bench_scorer(
         if provider is Provider.cuda
         else ["CPUExecutionProvider"]
     )
-    settings = base.model_copy(update={"ort_providers": providers, "ort_intra_op_threads": threads})
+    update: dict[str, object] = {"ort_providers": providers, "ort_intra_op_threads": threads}
+    if reward_model is not None:
+        update["reward_model"] = reward_model.value
+    settings = base.model_copy(update=update)
     scorer = QualityScorer.from_settings(settings)
     pairs = bench.load_pairs(folder, examples)
     sizes = [int(s) for s in batch_sizes.split(",") if s.strip()]
     typer.echo(
         f"# winnow bench scorer --provider {provider.value} --examples {examples} "
-        f"--batch-sizes {batch_sizes} --threads {threads}"
+        f"--batch-sizes {batch_sizes} --threads {threads} --reward-model {settings.reward_model}"
     )
     emb = scorer.embedder
-    typer.echo(f"# machine: {bench.machine()}; embedder {emb.version} on {emb.providers[0]}")
+    typer.echo(
+        f"# machine: {bench.machine()}; embedder {emb.version} on {emb.providers[0]}; "
+        f"reward {scorer.model_versions['reward']}"
+    )
     typer.echo(
         "| batch | scorer ex/s | bare ORT ex/s | ratio | bare ORT, same buckets ex/s | ratio |"
     )

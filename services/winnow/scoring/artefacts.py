@@ -4,7 +4,10 @@ Layout under ``WINNOW_MODELS_DIR`` (``models/`` by default):
 
 - ``embedder/`` (built by ``winnow models build``, git-ignored): the MiniLM ONNX files in three
   precisions, ``tokenizer.json`` and ``manifest.json``;
-- ``heads/`` (committed): ``router.onnx``, ``reward.onnx`` and their model cards.
+- ``heads/`` (committed): ``router.onnx``, ``reward.onnx`` and their model cards;
+- ``reward/`` (committed): the cross-encoder reward ``cross.int8.onnx`` (CPU), its
+  ``tokenizer.json`` and model card ``cross.md``; ``cross.fp16.onnx`` (CUDA) is built by
+  ``winnow models train reward-cross`` but git-ignored (see :mod:`winnow.scoring.cross`).
 """
 
 from __future__ import annotations

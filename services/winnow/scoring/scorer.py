@@ -8,16 +8,18 @@ copies: the input examples are never mutated.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import structlog
 
-from winnow.events import Role
+from winnow.events import ChatMessage, Role
 from winnow.example import Example, ExampleKind, TurnScore
+from winnow.scoring.cross import CrossEncoderReward, cross_available, render_context
 from winnow.scoring.embedder import Embedder
 from winnow.scoring.heads import FloatArray, RewardHead, RouterHead
-from winnow.scoring.runtime import SessionConfig
+from winnow.scoring.runtime import SessionConfig, warn_once
 from winnow.scoring.turns import JudgedTurn, judged_turns
 from winnow.settings import Settings
 from winnow.stages.ticket import issue_of
@@ -49,15 +51,15 @@ def routing_text(example: Example) -> str:
 
 def question_of(example: Example) -> str:
     """The customer question an answer responds to: the last user turn before it."""
-    for message in reversed(example.prompt_messages):
-        if message.role is Role.USER:
-            return message.content
-    # No user turn (a system prompt only): the prompt is still the best context we have.
-    return "\n".join(m.content for m in example.prompt_messages)
+    return _last_user_turn(example.prompt_messages)
 
 
 class QualityScorer:
-    """Scores examples with the MiniLM embedder, the router and the reward head."""
+    """Scores examples with the MiniLM embedder, the router and a reward model.
+
+    The reward comes from the cross-encoder when ``cross`` is given, else from the reward head
+    over the question and answer embeddings.
+    """
 
     def __init__(
         self,
@@ -66,15 +68,17 @@ class QualityScorer:
         reward: RewardHead,
         *,
         min_confidence: float | None = None,
+        cross: CrossEncoderReward | None = None,
     ) -> None:
         self.embedder = embedder
         self.router = router
         self.reward = reward
+        self.cross = cross
         self.min_confidence = min_confidence
         self.model_versions = {
             "embedder": embedder.version,
             "router": router.version,
-            "reward": reward.version,
+            "reward": cross.version if cross is not None else reward.version,
             "relevance": f"cosine:{embedder.version}",
         }
 
@@ -98,7 +102,30 @@ class QualityScorer:
             max_tokens=settings.max_tokens,
             batch_max=settings.score_batch_max,
         )
-        return cls(embedder, router, reward, min_confidence=settings.router_min_confidence)
+        cross = load_cross(settings, config)
+        return cls(
+            embedder, router, reward, min_confidence=settings.router_min_confidence, cross=cross
+        )
+
+    def reward_turns(
+        self, contexts: Sequence[Sequence[ChatMessage]], responses: list[str]
+    ) -> list[float]:
+        """Reward in (0, 1) of each response given the turns before it (per-turn scoring).
+
+        ``contexts[i]`` are the turns preceding ``responses[i]`` (system, user and assistant);
+        the head sees only the last user turn, the cross-encoder every turn (cut from the left).
+        """
+        if not responses:
+            return []
+        if self.cross is not None:
+            return [float(r) for r in self.cross.reward_turns(contexts, responses)]
+        questions = [_last_user_turn(c) for c in contexts]
+        texts = list(dict.fromkeys([*questions, *responses]))
+        index = {t: i for i, t in enumerate(texts)}
+        vectors = self.embedder.embed(texts).vectors
+        q = vectors[[index[t] for t in questions]]
+        a = vectors[[index[t] for t in responses]]
+        return [float(r) for r in self.reward.reward(q, a)]
 
     def score_batch(self, examples: list[Example]) -> list[Example]:
         """Return scored copies, in input order, with scores, domain, flags and model versions."""
@@ -120,16 +147,24 @@ class QualityScorer:
         q = vec[[index[t] for t in questions]]
         a = vec[[index[t] for t in answers]]
         relevance = np.clip((q * a).sum(axis=1), -1.0, 1.0)
-        reward = self.reward.reward(q, a)
         domains, confidences = self.router.route(
             vec[[index[t] for t in routed]], self.min_confidence
         )
         pref_rows = [i for i, r in enumerate(rejected) if r is not None]
-        reward_rejected = self.reward.reward(
-            q[pref_rows], vec[[index[rejected[i] or ""] for i in pref_rows]]
-        )
+        if self.cross is not None:
+            contexts = [render_context(e.prompt_messages) for e in examples]
+            both = self.cross.reward(
+                [*contexts, *(contexts[i] for i in pref_rows)],
+                [*answers, *(rejected[i] or "" for i in pref_rows)],
+            )
+            reward, reward_rejected = both[: len(examples)], both[len(examples) :]
+        else:
+            reward = self.reward.reward(q, a)
+            reward_rejected = self.reward.reward(
+                q[pref_rows], vec[[index[rejected[i] or ""] for i in pref_rows]]
+            )
         rejected_reward = dict(zip(pref_rows, reward_rejected.tolist(), strict=True))
-        per_turn = self._score_turns(turns, vec, index)
+        per_turn = self._score_turns(examples, turns, vec, index)
         out: list[Example] = []
         for i, ex in enumerate(examples):
             scores = {
@@ -169,15 +204,28 @@ class QualityScorer:
         return out
 
     def _score_turns(
-        self, turns: list[list[JudgedTurn]], vec: FloatArray, index: dict[str, int]
+        self,
+        examples: list[Example],
+        turns: list[list[JudgedTurn]],
+        vec: FloatArray,
+        index: dict[str, int],
     ) -> list[list[TurnScore]]:
-        """Reward and relevance of every judged turn, through the same heads as whole examples."""
+        """Reward and relevance of every judged turn, through the same models as whole examples.
+
+        The cross-encoder reads every turn before the judged one; the head, the judged context.
+        """
         flat = [j for ts in turns for j in ts]
         if not flat:
             return [[] for _ in turns]
         ctx = vec[[index[j.context] for j in flat]]
         ans = vec[[index[j.answer] for j in flat]]
-        rewards = self.reward.reward(ctx, ans).tolist()
+        if self.cross is not None:
+            before = [
+                ex.messages[: j.index] for ex, ts in zip(examples, turns, strict=True) for j in ts
+            ]
+            rewards = self.cross.reward_turns(before, [j.answer for j in flat]).tolist()
+        else:
+            rewards = self.reward.reward(ctx, ans).tolist()
         relevances = np.clip((ctx * ans).sum(axis=1), -1.0, 1.0).tolist()
         scored = iter(zip(flat, rewards, relevances, strict=True))
         return [
@@ -216,6 +264,29 @@ def turn_summary(turns: list[TurnScore]) -> dict[str, float]:
         "reward_min": float(min(rewards)),
         "turns_judged": float(len(turns)),
     }
+
+
+def _last_user_turn(turns: Sequence[ChatMessage]) -> str:
+    for message in reversed(turns):
+        if message.role is Role.USER:
+            return message.content
+    # No user turn (a system prompt only): the prompt is still the best context we have.
+    return "\n".join(m.content for m in turns)
+
+
+def load_cross(settings: Settings, config: SessionConfig) -> CrossEncoderReward | None:
+    """The cross-encoder when ``reward_model`` is ``cross`` and it is built; else ``None``."""
+    models_dir = Path(settings.models_dir)
+    if settings.reward_model != "cross":
+        return None
+    if not cross_available(models_dir):
+        warn_once(
+            "cross_missing",
+            "cross_encoder_missing_using_head",
+            fix="run `winnow models train reward-cross` or set WINNOW_REWARD_MODEL=head",
+        )
+        return None
+    return CrossEncoderReward.load(models_dir, config, batch_max=settings.score_batch_max)
 
 
 def session_config(settings: Settings) -> SessionConfig:

@@ -25,6 +25,7 @@ class HeadName(StrEnum):
 
     router = "router"
     reward = "reward"
+    reward_cross = "reward-cross"
 
 
 def _setup() -> None:
@@ -74,9 +75,33 @@ def train(
             "WINNOW_CATEGORY_MAP maps become training texts (their issue statements)."
         ),
     ] = None,
+    device: Annotated[str, typer.Option(help="reward-cross: auto, cpu or cuda.")] = "auto",
+    max_minutes: Annotated[
+        float | None,
+        typer.Option(help="reward-cross: training budget (default 6 on CUDA, 30 on the CPU)."),
+    ] = None,
+    from_store: Annotated[
+        str | None,
+        typer.Option(help="reward-cross: also train on this store's preference pairs (URL)."),
+    ] = None,
+    tenant: Annotated[
+        str, typer.Option(help="reward-cross: the store tenant to read.")
+    ] = "default",
+    run: Annotated[
+        Path | None,
+        typer.Option(help="reward-cross: export this finished run (e.g. from a GPU machine)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="reward-cross: replace the model even if it scores lower.")
+    ] = False,
 ) -> None:
-    """Train a head on MiniLM embeddings and write ``<head>.onnx`` with its model card."""
+    """Train a head (``router``, ``reward``) or the cross-encoder reward (``reward-cross``)."""
     _setup()
+    if head is HeadName.reward_cross:
+        from winnow.scoring.build.cross_cli import train_cross
+
+        train_cross(datasets_dir(data_root), device, max_minutes, from_store, tenant, run, force)
+        return
     from winnow.scoring.build.train import TrainContext, train_reward, train_router
 
     settings = get_settings()

@@ -23,6 +23,7 @@ from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
 from winnow.store.migrate import is_current, upgrade
 from winnow.store.queries import ExampleQuery, iter_examples
+from winnow.store.store import COPY_MIN_ROWS
 from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
 from winnow.testing.fixtures import feedback_event, ticket_event
 
@@ -86,6 +87,31 @@ class TestWrites:
         later = store.write_decisions(c)
         assert later.accepted == [] and later.rejected[0].decision.reasons == [DropReason.DUPLICATE]  # type: ignore[union-attr]
         assert _count(store, ExampleRow) == 1 and _count(store, RejectionRow) == 2
+
+    def test_batch_past_the_copy_size_round_trips_and_replays(self, store: ExampleStore) -> None:
+        """A batch big enough for COPY on PostgreSQL stores every row with its messages, scores
+        and dedup bytes; replayed, nothing changes; a copy from another event is a duplicate."""
+        batch: list[Example] = []
+        for i in range(3 * COPY_MIN_ROWS):
+            doc = ticket_event(f"Where is parcel {i}? It is late.", f"{ANSWER} Reference {i}.")
+            batch += _decided(doc, offset=i)
+        batch += _decided(ticket_event("Where is my parcel?", "ok"))  # one rejection
+        sigs = {e.id: bytes([i]) * 128 for i, e in enumerate(batch)}
+        first = store.write_decisions(batch, sigs)
+        assert len(first.accepted) == 3 * COPY_MIN_ROWS and len(first.rejected) == 1
+        again = store.write_decisions(batch, sigs)
+        assert [e.id for e in again.accepted] == [e.id for e in first.accepted]
+        copy = _decided(ticket_event("Where is parcel 0? It is late.", f"{ANSWER} Reference 0."))
+        [dup] = store.write_decisions(copy * COPY_MIN_ROWS).rejected[:1]
+        assert dup.decision is not None and dup.decision.reasons == [DropReason.DUPLICATE]
+        assert _count(store, ExampleRow) == 3 * COPY_MIN_ROWS and _count(store, RejectionRow) == 2
+        with store.engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(select(ExampleRow)).all()}
+        for ex in first.accepted:
+            row = rows[ex.id]
+            assert bytes(row.dedup_sig) == sigs[ex.id]
+            assert row.messages == [m.model_dump(mode="json") for m in ex.messages]
+            assert row.scores == ex.scores and row.source_event_id == ex.source.event_id
 
     def test_rows_hold_messages_provenance_and_reasons(self, store: ExampleStore) -> None:
         """Stored rows carry the chat messages, the provenance, the source and the reasons."""

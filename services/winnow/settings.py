@@ -96,6 +96,18 @@ class Settings(PrivacySettings):
     store_retry_max_s: float = Field(
         30.0, description="Longest back-off between retries while the store is unreachable."
     )
+    store_connect_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="PostgreSQL connect timeout (libpq `connect_timeout`, whole seconds, at "
+        "least 2): an unreachable store fails fast and is retried with back-off, not waited on.",
+    )
+    store_statement_timeout_s: float = Field(
+        60.0,
+        ge=0,
+        description="PostgreSQL `statement_timeout` of the services' store sessions (0: none); "
+        "a stuck statement fails and its batch is retried instead of stalling the consumer.",
+    )
     store_ping_interval_s: float = Field(
         5.0,
         gt=0,

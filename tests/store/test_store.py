@@ -12,9 +12,9 @@ from winnow.agents.config import filter_config
 from winnow.demo.generator import EventGenerator
 from winnow.events import SOURCE_EVENT_ADAPTER, DeadLetter
 from winnow.example import Example, TurnScore
-from winnow.reasons import DropReason
+from winnow.reasons import DeadLetterReason, DropReason
 from winnow.settings import Settings
-from winnow.stages.decode import Coordinates, decode_event
+from winnow.stages.decode import Coordinates, dead_letter, decode_event
 from winnow.stages.filters.base import decide
 from winnow.stages.filters.defaults import default_filters
 from winnow.stages.heuristics import score_heuristics
@@ -198,6 +198,35 @@ class TestTally:
         store.write_decisions(pref[1:])
         tally = store.tally()
         assert (tally.pending, tally.curated, tally.examples_curated) == (0, 1, 2)
+
+    def test_event_with_a_dead_lettered_example_is_accounted(self, store: ExampleStore) -> None:
+        """An event whose second example the curator dead-lettered is curated, not pending; an
+        event whose two examples were both dead-lettered is one dead-lettered event."""
+
+        def poison(example: Example) -> DeadLetter:
+            return dead_letter(
+                example.model_dump_json().encode(),
+                Coordinates("scored", 0, example.source.index),
+                DeadLetterReason.PROCESSING_ERROR,
+                "ValueError: boom",
+                stage="curator",
+                event_id=example.source.event_id,
+                tenant=example.tenant,
+            )
+
+        def correction(text: str) -> list[Example]:
+            doc = feedback_event("Reset?", "No idea.", thumb="down", correction=text)
+            return _decided(doc)
+
+        half = correction("Use the reset link we emailed you.")
+        lost = correction("Open Settings, then Security, then Reset password.")
+        store.write_decisions(half[:1])
+        store.record_dead_letters([poison(half[1]), poison(lost[0]), poison(lost[1])])
+        store.record_dead_letters([decode_event(b"\xff", Coordinates("src", 0, 9), max_bytes=9)])  # type: ignore[list-item]
+        tally = store.tally()
+        assert (tally.curated, tally.rejected, tally.pending, tally.dlq) == (1, 0, 0, 2)
+        assert tally.dlq_by_reason == {"processing_error": 3, "invalid_utf8": 1}
+        assert tally.accounted == 3
 
 
 class TestDedupAgainstTheStore:

@@ -116,28 +116,34 @@ def dedup_partition_key(example: Example) -> str:
 
 
 def _mix(x: U64) -> U64:
-    """splitmix64 finaliser, vectorised (wrapping uint64 arithmetic)."""
-    with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint64(30))
-        x = x * np.uint64(0xBF58476D1CE4E5B9)
-        x = x ^ (x >> np.uint64(27))
-        x = x * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+    """splitmix64 finaliser, vectorised (uint64 arrays wrap silently: no errstate needed, and
+    entering one costs more than the arithmetic on arrays this small)."""
+    x = x ^ (x >> np.uint64(30))
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
 
 
-def shingle_hashes(normalised: str, k: int = SHINGLE_CHARS) -> U64:
-    """Distinct 64-bit hashes of the character k-grams of ``normalised`` (UTF-8 bytes)."""
+def _all_shingle_hashes(normalised: str, k: int) -> U64:
+    """64-bit hashes of every character k-gram, repeats included (MinHash does not mind)."""
     data = np.frombuffer(normalised.encode("utf-8"), dtype=np.uint8).astype(np.uint64)
     if data.size == 0:
         return np.zeros(1, dtype=np.uint64)
     if data.size < k:
         data = np.concatenate([data, np.zeros(k - data.size, dtype=np.uint64)])
     n = data.size - k + 1
-    h = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(k):
-            h = h * np.uint64(1099511628211) + data[j : j + n]
-    return np.unique(_mix(h))
+    h = data[:n].copy()
+    for j in range(1, k):
+        h *= np.uint64(1099511628211)
+        h += data[j : j + n]
+    return _mix(h)
+
+
+def shingle_hashes(normalised: str, k: int = SHINGLE_CHARS) -> U64:
+    """Distinct 64-bit hashes of the character k-grams of ``normalised`` (UTF-8 bytes)."""
+    return np.unique(_all_shingle_hashes(normalised, k))
 
 
 @dataclass(frozen=True)
@@ -160,8 +166,10 @@ class MinHasher:
         """The MinHash signature (``bands * rows`` 32-bit minima) of a set of shingle hashes."""
         a: U64 = self._a  # type: ignore[attr-defined]
         b: U64 = self._b  # type: ignore[attr-defined]
-        with np.errstate(over="ignore"):
-            permuted = (hashes[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)
+        # In place: one (shingles x permutations) array instead of three temporaries.
+        permuted = np.multiply.outer(hashes, a)
+        permuted += b
+        permuted >>= np.uint64(32)
         out: npt.NDArray[np.uint32] = permuted.min(axis=0).astype(np.uint32)
         return out
 
@@ -170,9 +178,8 @@ class MinHasher:
         salts: U64 = self._salts  # type: ignore[attr-defined]
         rows = signature.reshape(self.bands, self.rows).astype(np.uint64)
         acc = salts.copy()
-        with np.errstate(over="ignore"):
-            for j in range(self.rows):
-                acc = _mix(acc ^ rows[:, j])
+        for j in range(self.rows):
+            acc = _mix(acc ^ rows[:, j])
         return acc
 
     def keys_of(self, text: str) -> tuple[int, U64]:
@@ -185,7 +192,7 @@ class MinHasher:
         ``SKETCH_BITS`` bits of every MinHash value, enough to estimate similarity in memory."""
         norm = normalise_text(text)
         exact = int.from_bytes(hashlib.blake2b(norm.encode(), digest_size=8).digest(), "big")
-        signature = self.signature(shingle_hashes(norm))
+        signature = self.signature(_all_shingle_hashes(norm, SHINGLE_CHARS))
         bits: U8 = (signature & np.uint32(0xFF)).astype(np.uint8)
         return exact, self.band_keys(signature), bits
 

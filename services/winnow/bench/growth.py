@@ -58,11 +58,22 @@ class GrowthPoint:
     rejected: int
     rss: int
     peak_rss: int
+    cpu_s: float = 0.0
+    """This process's CPU time for the probe (PostgreSQL's own work not included): on a shared
+    machine, the figure that other people's load does not move."""
+    exact_checks: int = 0
+    """Candidates the index verified by exact Jaccard for the probe (text fetched from the store
+    for stored ones)."""
 
     @property
     def per_second(self) -> float:
         """Probe examples curated and written per second."""
         return self.probe / self.probe_s
+
+    @property
+    def cpu_ms_per_example(self) -> float:
+        """Curator CPU per probe example."""
+        return 1000 * self.cpu_s / self.probe
 
 
 def _probe_examples(pairs: list[tuple[str, str]], seed: int) -> list[Example]:
@@ -120,6 +131,7 @@ def measure_point(
     filters = default_filters(filter_config(settings))
     since = datetime.now(UTC)
     accepted = rejected = 0
+    cpu_started = time.process_time()
     started = time.perf_counter()
     for start in range(0, len(probe), batch):
         decided, signatures = curate_batch(
@@ -130,6 +142,7 @@ def measure_point(
         accepted += len(outcome.accepted)
         rejected += len(outcome.rejected)
     probe_s = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu_started
     point = GrowthPoint(
         stored=stored,
         seed_s=seed_s,
@@ -142,6 +155,8 @@ def measure_point(
         rejected=rejected,
         rss=rss_bytes(),
         peak_rss=peak_rss_bytes(),
+        cpu_s=cpu_s,
+        exact_checks=index.exact_checks,
     )
     # Back to exactly the seeds: the next size must not hold this probe's rows.
     with store.engine.begin() as conn:
@@ -208,6 +223,13 @@ def _result(points: list[GrowthPoint], command: str, machine: Any, batch: int) -
                 "same work, empty store",
             ),
             Figure(
+                f"curator CPU per example, {n}",
+                p.cpu_ms_per_example,
+                "ms",
+                empty.cpu_ms_per_example,
+                "same work, empty store",
+            ),
+            Figure(
                 f"process RSS, {n}",
                 p.rss / 2**20,
                 "MiB",
@@ -224,14 +246,15 @@ def _result(points: list[GrowthPoint], command: str, machine: Any, batch: int) -
         ]
     table = [
         "| stored | seed s | read sigs s | rebuild s | index MiB | probe | accepted | rejected"
-        " | curate + write s | examples/s | RSS MiB | peak RSS MiB |",
-        "|" + "---:|" * 12,
+        " | curate + write s | examples/s | CPU ms/ex | exact checks | RSS MiB | peak RSS MiB |",
+        "|" + "---:|" * 14,
     ]
     for p in points:
         table.append(
             f"| {p.stored:,} | {p.seed_s:.1f} | {p.read_s:.2f} | {p.rebuild_s:.2f} |"
             f" {p.index_bytes / 2**20:.1f} | {p.probe:,} | {p.accepted:,} | {p.rejected:,} |"
-            f" {p.probe_s:.2f} | {p.per_second:,.0f} | {p.rss / 2**20:,.0f} |"
+            f" {p.probe_s:.2f} | {p.per_second:,.0f} | {p.cpu_ms_per_example:.2f} |"
+            f" {p.exact_checks:,} | {p.rss / 2**20:,.0f} |"
             f" {p.peak_rss / 2**20:,.0f} |"
         )
     notes = [

@@ -287,6 +287,7 @@ def bench_growth(
     ),
     probe: Annotated[int, typer.Option(help="Examples curated and written at each size.")] = 2048,
     batch: Annotated[int, typer.Option(help="Curator batch size.")] = 256,
+    repeat: Annotated[int, typer.Option(help="Probe runs per size; the fastest counts.")] = 3,
     admin_url: AdminUrl = DEFAULT_ADMIN_URL,
     seed: Seed = 0,
     append_docs: AppendDocs = False,
@@ -304,6 +305,7 @@ def bench_growth(
             batch=batch,
             seed=seed,
             command=_command(ctx),
+            repeat=repeat,
             progress=p,
         )
     _finish(result, append_docs, docs)

@@ -143,11 +143,20 @@ class TestWrites:
             TurnScore(index=9, reward=0.4, relevance=0.3),
             TurnScore(index=11, reward=0.6, relevance=0.5),
         ]
-        store.write_decisions([ex.model_copy(update={"turn_scores": turns})])
-        [got] = [s.example for s in iter_examples(store, ExampleQuery(tenant="acme"))]
+        # In a batch past the COPY size: PostgreSQL appends it through COPY (JSON, NULLs).
+        fillers = [
+            e
+            for i in range(COPY_MIN_ROWS)
+            for e in _decided(ticket_event(f"Where is parcel {i}?", f"{ANSWER} Ref {i}."), i + 1)
+        ]
+        store.write_decisions([ex.model_copy(update={"turn_scores": turns}), *fillers])
+        found = [s.example for s in iter_examples(store, ExampleQuery(tenant="acme"))]
+        [got] = [e for e in found if e.id == ex.id]
         assert got.turn_scores == turns
         assert [m.weight for m in got.messages] == [m.weight for m in ex.messages]
         assert got.answer == ex.answer and "goodbye" not in got.answer
+        assert len(found) == COPY_MIN_ROWS + 1
+        assert all(not e.turn_scores for e in found if e.id != ex.id)
 
     def test_dead_letters_are_idempotent_and_keep_bytes(self, store: ExampleStore) -> None:
         """A redelivered dead letter is stored once, with its original bytes and reason."""

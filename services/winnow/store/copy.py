@@ -13,11 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Connection
-
-JSON_COLUMNS = frozenset({"messages", "scores", "flags", "model_versions", "reasons", "example"})
-"""Columns stored as JSONB: COPY needs their values wrapped."""
 
 
 def _staging(table: Table) -> str:
@@ -37,12 +34,17 @@ def copy_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     )
     columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
+    # JSON columns (read from the table, so a new one is never sent as a PostgreSQL array) need
+    # their values wrapped; None stays SQL NULL.
+    json = {c for c in columns if isinstance(table.c[c].type, JSON)}
     raw = conn.connection.driver_connection
     if raw is None:  # pragma: no cover - a pooled connection always has its driver connection
         raise RuntimeError("no driver connection for COPY")
     with raw.cursor() as cur, cur.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([Jsonb(row[c]) if c in JSON_COLUMNS else row[c] for c in columns])
+            copy.write_row(
+                [Jsonb(row[c]) if c in json and row[c] is not None else row[c] for c in columns]
+            )
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} ON CONFLICT DO NOTHING"
     )

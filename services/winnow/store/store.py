@@ -403,8 +403,7 @@ def _example_row(e: Example, now: datetime, dedup_sig: bytes | None = None) -> d
         "kind": e.kind.value,
         "domain": e.domain,
         "provenance": e.provenance,
-        # What model_dump(mode="json") gives, built directly: pydantic costs ~60 us a message.
-        "messages": [{"role": m.role.value, "content": m.content} for m in e.messages],
+        "messages": [m.model_dump(mode="json") for m in e.messages],
         "chosen": e.chosen,
         "rejected": e.rejected,
         "language": e.language,

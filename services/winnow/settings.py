@@ -97,16 +97,12 @@ class Settings(PrivacySettings):
         30.0, description="Longest back-off between retries while the store is unreachable."
     )
     store_connect_timeout_s: float = Field(
-        10.0,
-        gt=0,
-        description="PostgreSQL connect timeout (libpq `connect_timeout`, whole seconds, at "
-        "least 2): an unreachable store fails fast and is retried with back-off, not waited on.",
+        10.0, gt=0, description="PostgreSQL connect timeout, whole seconds (at least 2)."
     )
     store_statement_timeout_s: float = Field(
         60.0,
         ge=0,
-        description="PostgreSQL `statement_timeout` of the services' store sessions (0: none); "
-        "a stuck statement fails and its batch is retried instead of stalling the consumer.",
+        description="PostgreSQL `statement_timeout` of the services' sessions (0: none).",
     )
     store_ping_interval_s: float = Field(
         5.0,

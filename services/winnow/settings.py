@@ -97,6 +97,14 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     store_retry_max_s: float = Field(
         30.0, description="Longest back-off between retries while the store is unreachable."
     )
+    store_connect_timeout_s: float = Field(
+        10.0, gt=0, description="PostgreSQL connect timeout, whole seconds (at least 2)."
+    )
+    store_statement_timeout_s: float = Field(
+        60.0,
+        ge=0,
+        description="PostgreSQL `statement_timeout` of the services' sessions (0: none).",
+    )
     store_ping_interval_s: float = Field(
         5.0,
         gt=0,

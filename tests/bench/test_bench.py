@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from winnow.bench import dedup, growth, store
+from winnow.bench import dedup, dedup_peers, growth, store
 from winnow.bench.report import BenchResult, Figure, Goal, append_to_docs, machine_info
 from winnow.cli.main import app
 from winnow.testing.fixtures import DEFAULT_ADMIN_URL, fresh_postgres_database
@@ -142,10 +142,12 @@ class TestStore:
 
 class TestDedup:
     def test_scale_report_counts_and_memory(self) -> None:
-        """96 bytes of arrays per example; planted copies found; the sample agrees with the scan."""
+        """141 bytes of arrays per example; planted copies found; the sample agrees with the
+        scan."""
         r = dedup.measure_scale(2000, planted=100, heldout=100, sample=40, seed=1)
         assert r.examples == 2000 and r.planted == 100 and r.heldout == 100 and r.sample == 40
-        assert r.nbytes == 96 * 2000  # exact key + owner (16) and 10 bands x 8 bytes
+        # exact key + owner (16), 10 bands x 8 bytes, owner prefix + 40-byte sketch + flag (45)
+        assert r.nbytes == 141 * 2000
         assert r.traced_bytes >= r.nbytes
         assert r.flagged_planted <= r.planted and r.exact_planted <= r.planted
         assert r.recall >= 0.9  # seeded: planted copies of real text are found
@@ -166,6 +168,8 @@ class TestDedup:
             "40",
             "--sample",
             "20",
+            "--peer-sizes",
+            "300",
             "--append-docs",
             "--docs",
             str(docs),
@@ -173,6 +177,24 @@ class TestDedup:
         assert "recall on planted copies, 1,000" in out
         section = _assert_appended(docs, before, "dedup")
         assert section.count("| recall on planted copies,") == 2
+        assert "| checks/s vs peers, 300 |" in section and "| 300 | rensa |" in section
+
+    def test_peers_check_the_same_queries_against_the_same_truth(self) -> None:
+        """Winnow, rensa and datasketch see the same queries; every system's hits and misses add
+        up to the same exact-scan truth, and Winnow's quality meets the goals on it."""
+        runs = dedup_peers.compare(1500, planted=150, heldout=150, seed=2)
+        assert [r.system for r in runs] == ["Winnow NearDuplicateIndex", "rensa", "datasketch"]
+        truth = {r.true_positives + r.false_negatives for r in runs}
+        assert len(truth) == 1 and truth.pop() >= 140  # nearly every planted copy is a duplicate
+        assert all(r.queries == 300 and r.indexed == 1500 for r in runs)
+        winnow = runs[0]
+        assert winnow.recall >= 0.95 and winnow.precision >= 0.99
+        # Sketches spare almost every exact check: well under one per query.
+        assert winnow.exact_checks < winnow.queries
+        result = BenchResult(name="dedup", command="d", machine=machine_info(), figures=[])
+        dedup_peers.extend(result, [runs])
+        [speed, memory] = result.figures
+        assert speed.value == winnow.checks_per_s and memory.value == winnow.bytes_per_text
 
 
 class TestGrowth:

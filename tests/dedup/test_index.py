@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import SQLModel
 
-from winnow.bench.corpus import BITEXT, make_example
+from winnow.bench.corpus import BITEXT, bench_pairs, make_example
 from winnow.bench.dedup_quality import measure_dedup
 from winnow.dedup.index import (
     DedupRow,
@@ -103,11 +103,94 @@ class TestIndex:
         assert index.check_and_add(make_example(Q, A, tenant="globex", n=5)) is None  # same id
 
     def test_signature_round_trip(self) -> None:
-        """Stored signature bytes decode to the keys they were made from."""
+        """Stored signature bytes decode to the keys and sketch they were made from; keys
+        stored before sketches existed decode with no sketch."""
         index = NearDuplicateIndex()
-        exact, bands = index.hasher.keys_of(Q + "\n" + A)
-        got_exact, got_bands = decode_signature(encode_signature(exact, bands))
+        exact, bands, bits = index.hasher.sketch_of(Q + "\n" + A)
+        got_exact, got_bands, got_bits = decode_signature(encode_signature(exact, bands, bits))
         assert got_exact == exact and list(got_bands) == list(bands)
+        assert got_bits is not None and list(got_bits) == list(bits) and len(bits) == 40
+        old_exact, old_bands, no_bits = decode_signature(encode_signature(exact, bands))
+        assert old_exact == exact and list(old_bands) == list(bands) and no_bits is None
+
+    def test_unlikely_candidates_are_not_fetched(self) -> None:
+        """Of ~30 stored texts sharing a band with the probe (half the answer's words changed:
+        Jaccard 0.33-0.53), only the few the sketch puts near 0.5 are fetched and verified; a near
+        copy is fetched and caught."""
+        fetched: list[str] = []
+        texts: dict[str, str] = {}
+
+        def fetch(tenant: str, prefixes: list[str]) -> list[str]:
+            fetched.extend(prefixes)
+            return [texts[p] for p in prefixes if p in texts]
+
+        def filler(i: int) -> Example:
+            rng = random.Random(i)
+            words = A.split()
+            for j in rng.sample(range(len(words)), len(words) // 2):
+                words[j] = f"zz{i}x{j}"
+            return make_example(Q, " ".join(words), n=i)
+
+        index = NearDuplicateIndex()
+        rows = []
+        for ex in (filler(i) for i in range(2, 300)):
+            texts[ex.id[:8]] = dedup_text(ex)
+            rows.append(DedupRow(tenant=ex.tenant, id=ex.id, dedup_sig=index.signature_of(ex)))
+        index.rebuild(rows)
+        probe = make_example(Q, A, n=1)
+        _, bands, _ = index.hasher.sketch_of(dedup_text(probe))
+        sharing = index._tenant("acme").candidates(bands).size
+        assert sharing > 20  # the fillers are LSH candidates of the probe ...
+        assert index.check_and_add(probe, fetch) is None
+        assert len(fetched) == index.exact_checks <= sharing // 5  # ... few are worth a read
+        fetched.clear()
+        index.forget_recent()
+        texts[probe.id[:8]] = dedup_text(probe)
+        near = make_example(Q, A.replace("press", "prss"), n=9999)
+        assert index.check_and_add(near, fetch) is DropReason.NEAR_DUPLICATE
+        assert fetched[0] == probe.id[:8] and len(fetched) <= sharing // 5  # best estimate first
+
+    def test_keys_stored_without_a_sketch_are_verified(self) -> None:
+        """An index rebuilt from old keys (no sketch) still catches near copies by verifying
+        every candidate, and keeps new text."""
+        texts: dict[str, str] = {}
+
+        def fetch(tenant: str, prefixes: list[str]) -> list[str]:
+            return [texts[p] for p in prefixes if p in texts]
+
+        index = NearDuplicateIndex()
+        original = make_example(Q, A, n=1)
+        texts[original.id[:8]] = dedup_text(original)
+        exact, bands = index.hasher.keys_of(dedup_text(original))
+        index.rebuild([DedupRow("acme", original.id, encode_signature(exact, bands))])
+        assert index.check_and_add(make_example(Q, A.replace("press", "prss"), n=2), fetch) == (
+            DropReason.NEAR_DUPLICATE
+        )
+        assert index.exact_checks == 1
+        assert index.check_and_add(make_example(Q, "Something else entirely.", n=3), fetch) is None
+
+    def test_incremental_and_rebuilt_indexes_agree(self) -> None:
+        """5,000 examples added one by one (buffers flushed many times) and the same examples
+        rebuilt in bulk give every probe the same candidates and decision."""
+        pairs = bench_pairs(5200, seed=3)
+        added, rows = NearDuplicateIndex(), []
+        for i, (q, a) in enumerate(pairs[:5000]):
+            ex = make_example(q, a, n=i)
+            reason, sig = added.check_and_sign(ex)
+            if reason is None and sig is not None:
+                rows.append(DedupRow("acme", ex.id, sig))
+            added.forget_recent()
+        rebuilt = NearDuplicateIndex()
+        assert rebuilt.rebuild(rows) == len(rows) == len(added) > 4000  # the corpus repeats itself
+        for j, (q, a) in enumerate(pairs[4900:5200]):  # 100 already indexed, 200 new
+            probe = make_example(q, a.upper(), n=10_000 + j)
+            _, bands, _ = added.hasher.sketch_of(dedup_text(probe))
+            got = [
+                sorted(ix._tenant("acme").sketches.owners[ix._tenant("acme").candidates(bands)])
+                for ix in (added, rebuilt)
+            ]
+            assert got[0] == got[1]
+            assert added.check_and_add(probe) == rebuilt.check_and_add(probe)
 
 
 class TestRebuild:

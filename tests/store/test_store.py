@@ -12,9 +12,9 @@ from winnow.agents.config import filter_config
 from winnow.demo.generator import EventGenerator
 from winnow.events import SOURCE_EVENT_ADAPTER, DeadLetter
 from winnow.example import Example, TurnScore
-from winnow.reasons import DropReason
+from winnow.reasons import DeadLetterReason, DropReason
 from winnow.settings import Settings
-from winnow.stages.decode import Coordinates, decode_event
+from winnow.stages.decode import Coordinates, dead_letter, decode_event
 from winnow.stages.filters.base import decide
 from winnow.stages.filters.defaults import default_filters
 from winnow.stages.heuristics import score_heuristics
@@ -23,6 +23,7 @@ from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
 from winnow.store.migrate import is_current, upgrade
 from winnow.store.queries import ExampleQuery, iter_examples
+from winnow.store.store import COPY_MIN_ROWS
 from winnow.store.tables import DeadLetterRow, ExampleRow, RejectionRow
 from winnow.testing.fixtures import feedback_event, ticket_event
 
@@ -87,6 +88,31 @@ class TestWrites:
         assert later.accepted == [] and later.rejected[0].decision.reasons == [DropReason.DUPLICATE]  # type: ignore[union-attr]
         assert _count(store, ExampleRow) == 1 and _count(store, RejectionRow) == 2
 
+    def test_batch_past_the_copy_size_round_trips_and_replays(self, store: ExampleStore) -> None:
+        """A batch big enough for COPY on PostgreSQL stores every row with its messages, scores
+        and dedup bytes; replayed, nothing changes; a copy from another event is a duplicate."""
+        batch: list[Example] = []
+        for i in range(3 * COPY_MIN_ROWS):
+            doc = ticket_event(f"Where is parcel {i}? It is late.", f"{ANSWER} Reference {i}.")
+            batch += _decided(doc, offset=i)
+        batch += _decided(ticket_event("Where is my parcel?", "ok"))  # one rejection
+        sigs = {e.id: bytes([i]) * 128 for i, e in enumerate(batch)}
+        first = store.write_decisions(batch, sigs)
+        assert len(first.accepted) == 3 * COPY_MIN_ROWS and len(first.rejected) == 1
+        again = store.write_decisions(batch, sigs)
+        assert [e.id for e in again.accepted] == [e.id for e in first.accepted]
+        copy = _decided(ticket_event("Where is parcel 0? It is late.", f"{ANSWER} Reference 0."))
+        [dup] = store.write_decisions(copy * COPY_MIN_ROWS).rejected[:1]
+        assert dup.decision is not None and dup.decision.reasons == [DropReason.DUPLICATE]
+        assert _count(store, ExampleRow) == 3 * COPY_MIN_ROWS and _count(store, RejectionRow) == 2
+        with store.engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(select(ExampleRow)).all()}
+        for ex in first.accepted:
+            row = rows[ex.id]
+            assert bytes(row.dedup_sig) == sigs[ex.id]
+            assert row.messages == [m.model_dump(mode="json") for m in ex.messages]
+            assert row.scores == ex.scores and row.source_event_id == ex.source.event_id
+
     def test_rows_hold_messages_provenance_and_reasons(self, store: ExampleStore) -> None:
         """Stored rows carry the chat messages, the provenance, the source and the reasons."""
         pref = _decided(
@@ -117,11 +143,20 @@ class TestWrites:
             TurnScore(index=9, reward=0.4, relevance=0.3),
             TurnScore(index=11, reward=0.6, relevance=0.5),
         ]
-        store.write_decisions([ex.model_copy(update={"turn_scores": turns})])
-        [got] = [s.example for s in iter_examples(store, ExampleQuery(tenant="acme"))]
+        # In a batch past the COPY size: PostgreSQL appends it through COPY (JSON, NULLs).
+        fillers = [
+            e
+            for i in range(COPY_MIN_ROWS)
+            for e in _decided(ticket_event(f"Where is parcel {i}?", f"{ANSWER} Ref {i}."), i + 1)
+        ]
+        store.write_decisions([ex.model_copy(update={"turn_scores": turns}), *fillers])
+        found = [s.example for s in iter_examples(store, ExampleQuery(tenant="acme"))]
+        [got] = [e for e in found if e.id == ex.id]
         assert got.turn_scores == turns
         assert [m.weight for m in got.messages] == [m.weight for m in ex.messages]
         assert got.answer == ex.answer and "goodbye" not in got.answer
+        assert len(found) == COPY_MIN_ROWS + 1
+        assert all(not e.turn_scores for e in found if e.id != ex.id)
 
     def test_dead_letters_are_idempotent_and_keep_bytes(self, store: ExampleStore) -> None:
         """A redelivered dead letter is stored once, with its original bytes and reason."""
@@ -172,6 +207,35 @@ class TestTally:
         store.write_decisions(pref[1:])
         tally = store.tally()
         assert (tally.pending, tally.curated, tally.examples_curated) == (0, 1, 2)
+
+    def test_event_with_a_dead_lettered_example_is_accounted(self, store: ExampleStore) -> None:
+        """An event whose second example the curator dead-lettered is curated, not pending; an
+        event whose two examples were both dead-lettered is one dead-lettered event."""
+
+        def poison(example: Example) -> DeadLetter:
+            return dead_letter(
+                example.model_dump_json().encode(),
+                Coordinates("scored", 0, example.source.index),
+                DeadLetterReason.PROCESSING_ERROR,
+                "ValueError: boom",
+                stage="curator",
+                event_id=example.source.event_id,
+                tenant=example.tenant,
+            )
+
+        def correction(text: str) -> list[Example]:
+            doc = feedback_event("Reset?", "No idea.", thumb="down", correction=text)
+            return _decided(doc)
+
+        half = correction("Use the reset link we emailed you.")
+        lost = correction("Open Settings, then Security, then Reset password.")
+        store.write_decisions(half[:1])
+        store.record_dead_letters([poison(half[1]), poison(lost[0]), poison(lost[1])])
+        store.record_dead_letters([decode_event(b"\xff", Coordinates("src", 0, 9), max_bytes=9)])  # type: ignore[list-item]
+        tally = store.tally()
+        assert (tally.curated, tally.rejected, tally.pending, tally.dlq) == (1, 0, 0, 2)
+        assert tally.dlq_by_reason == {"processing_error": 3, "invalid_utf8": 1}
+        assert tally.accounted == 3
 
 
 class TestDedupAgainstTheStore:

@@ -30,6 +30,7 @@ from winnow.agents.runtime import (
     run_batches,
     send_all,
 )
+from winnow.backoff import Backoff
 from winnow.dedup.index import NearDuplicateIndex
 from winnow.events import DeadLetter
 from winnow.example import Example
@@ -87,7 +88,7 @@ async def with_store_retry(
 
     Only store errors (:func:`is_store_error`) are retried; any other exception propagates.
     """
-    delay = 0.2
+    backoff = Backoff(max_s=max_backoff_s)
     while True:
         watch = Stopwatch()
         try:
@@ -104,10 +105,9 @@ async def with_store_retry(
                 operation=operation,
                 error=type(exc).__name__,
                 detail=detail,
-                retry_in_s=delay,
+                retry_in_s=round(delay := backoff.next(), 3),
             )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, max_backoff_s)
             continue
         STORE_WRITE_SECONDS.labels(operation).observe(watch.elapsed)
         app.set_ready("store", True)
@@ -203,7 +203,11 @@ def build(settings: Settings) -> WinnowApp:
     curator = Curator(
         app=app,
         settings=settings,
-        store=ExampleStore(settings.database_url),
+        store=ExampleStore(
+            settings.database_url,
+            connect_timeout_s=settings.store_connect_timeout_s,
+            statement_timeout_s=settings.store_statement_timeout_s,
+        ),
         filters=default_filters(filter_config(settings)),
         index=NearDuplicateIndex(settings.dedup_near_threshold),
         curated=_raw_topic(app, layout.curated),

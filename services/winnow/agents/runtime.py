@@ -25,6 +25,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
+from winnow.backoff import Backoff
 from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.kafka.clients import ssl_context
@@ -387,7 +388,7 @@ async def send_all(
     Retries with back-off instead of raising: a raise would let faust ack the batch unprocessed.
     """
     pending = list(records)
-    delay = 0.2
+    backoff = Backoff(max_s=max_backoff_s)
     while pending:
         try:
             futures = [await topic.send(key=k, value=v) for k, v in pending]
@@ -399,10 +400,9 @@ async def send_all(
                 service=service,
                 topic=topic.get_topic_name(),
                 error=type(exc).__name__,
-                retry_in_s=delay,
+                retry_in_s=round(delay := backoff.next(), 3),
             )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, max_backoff_s)
 
 
 class _Keyed(Protocol):

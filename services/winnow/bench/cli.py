@@ -237,13 +237,25 @@ def bench_dedup(
     heldout: Annotated[int, typer.Option(help="New texts checked for false positives.")] = 2000,
     sample: Annotated[int, typer.Option(help="Queries given a brute-force exact scan.")] = 200,
     threshold: Annotated[float, typer.Option(help="Near-duplicate Jaccard threshold.")] = 0.75,
+    peer_sizes: Annotated[
+        str, typer.Option(help="Sizes at which rensa and datasketch run too ('': none).")
+    ] = "100000",
     seed: Seed = 0,
     append_docs: AppendDocs = False,
     docs: Docs = DEFAULT_DOCS,
 ) -> None:
-    """Dedup index memory per example and recall/precision at each size, vs exact search."""
+    """Dedup index memory per example and recall/precision at each size, vs exact search and
+    vs peers (rensa, datasketch: the `bench` extra)."""
+    missing = [m for m in ("rensa", "datasketch") if importlib.util.find_spec(m) is None]
+    if peer_sizes and missing:
+        typer.echo(
+            f"{' and '.join(missing)} not installed: pip install -e '.[bench]',"
+            " or pass --peer-sizes '' to skip the peer comparison",
+            err=True,
+        )
+        raise typer.Exit(2)
     _setup()
-    from winnow.bench import dedup
+    from winnow.bench import dedup, dedup_peers
 
     with _progress() as p:
         result = dedup.run(
@@ -256,6 +268,14 @@ def bench_dedup(
             command=_command(ctx),
             progress=p,
         )
+        peers = [
+            dedup_peers.compare(
+                n, planted=planted, heldout=heldout, seed=seed, threshold=threshold, progress=p
+            )
+            for n in (_ints(peer_sizes) if peer_sizes else [])
+        ]
+        if peers:
+            dedup_peers.extend(result, peers)
     _finish(result, append_docs, docs)
 
 
@@ -267,6 +287,7 @@ def bench_growth(
     ),
     probe: Annotated[int, typer.Option(help="Examples curated and written at each size.")] = 2048,
     batch: Annotated[int, typer.Option(help="Curator batch size.")] = 256,
+    repeat: Annotated[int, typer.Option(help="Probe runs per size; the fastest counts.")] = 3,
     admin_url: AdminUrl = DEFAULT_ADMIN_URL,
     seed: Seed = 0,
     append_docs: AppendDocs = False,
@@ -284,6 +305,7 @@ def bench_growth(
             batch=batch,
             seed=seed,
             command=_command(ctx),
+            repeat=repeat,
             progress=p,
         )
     _finish(result, append_docs, docs)

@@ -20,7 +20,6 @@ from winnow.bench.corpus import load_pairs, make_example
 from winnow.bench.edits import EDITS
 from winnow.dedup.index import (
     NearDuplicateIndex,
-    _TenantIndex,
     dedup_text,
     normalise_text,
     shingle_hashes,
@@ -153,10 +152,11 @@ def measure_memory(n: int = 100_000, seed: int = 0) -> float:
     bands = rng.integers(0, 2**63, (n, index.hasher.bands), dtype=np.uint64)
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    tenant = index._tenants.setdefault("acme", _TenantIndex())
+    width = index.hasher.bands * index.hasher.rows
+    sketches = rng.integers(0, 256, (n, width), dtype=np.uint8)
+    tenant = index._tenant("acme")
     for i in range(n):
-        tenant.exact.add([int(exact[i])], i)
-        tenant.bands.add(bands[i], i & 0xFFFFFFFF)
+        tenant.add(int(exact[i]), i, bands[i], i & 0xFFFFFFFF, sketches[i])
     index.nbytes()  # flushes buffers
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()

@@ -79,7 +79,11 @@ def _has_pepper(settings: Settings) -> bool:
 
 def create_app(settings: Settings, *, publisher: Publisher | None = None) -> FastAPI:
     """The gateway app; connects to Kafka and the store only when it starts (lifespan)."""
-    store = ExampleStore(settings.database_url)
+    store = ExampleStore(
+        settings.database_url,
+        connect_timeout_s=settings.store_connect_timeout_s,
+        statement_timeout_s=settings.store_statement_timeout_s,
+    )
     engine = store.engine
     pub = publisher or Publisher(settings)
 

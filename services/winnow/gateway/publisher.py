@@ -7,6 +7,7 @@ import asyncio
 import structlog
 from aiokafka import AIOKafkaProducer
 
+from winnow.backoff import Backoff
 from winnow.kafka.clients import producer_kwargs
 from winnow.settings import Settings
 from winnow.topics import SOURCE_FOR_TYPE, TopicLayout
@@ -37,7 +38,7 @@ class Publisher:
         self._starter = asyncio.create_task(self._connect())
 
     async def _connect(self) -> None:
-        delay = 0.2
+        backoff = Backoff(max_s=5.0)
         while True:
             producer = AIOKafkaProducer(**producer_kwargs(self._settings))
             try:
@@ -45,8 +46,7 @@ class Publisher:
             except Exception as exc:
                 await producer.stop()
                 log.warning("gateway_producer_unavailable", error=type(exc).__name__)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await asyncio.sleep(backoff.next())
                 continue
             self._producer = producer
             log.info("gateway_producer_started")

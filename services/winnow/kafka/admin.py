@@ -9,6 +9,7 @@ import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
+from winnow.backoff import Backoff
 from winnow.errors import BrokerError
 from winnow.kafka.clients import admin_kwargs
 from winnow.settings import Settings
@@ -22,6 +23,7 @@ async def ensure_topics(settings: Settings, *, timeout_s: float = 60.0) -> list[
     layout = TopicLayout.from_settings(settings)
     admin = AIOKafkaAdminClient(**admin_kwargs(settings))
     deadline = asyncio.get_running_loop().time() + timeout_s
+    backoff = Backoff(base_s=0.5, max_s=5.0)
     while True:
         try:
             await admin.start()
@@ -29,7 +31,7 @@ async def ensure_topics(settings: Settings, *, timeout_s: float = 60.0) -> list[
         except KafkaConnectionError as exc:
             if asyncio.get_running_loop().time() > deadline:
                 raise BrokerError(f"no broker at {settings.kafka_bootstrap}: {exc}") from exc
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(backoff.next())
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in layout.all() if t not in existing]

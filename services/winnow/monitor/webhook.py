@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import structlog
 
+from winnow.backoff import Backoff
 from winnow.monitor.rules import AlertTransition
 
 log = structlog.get_logger(__name__)
@@ -91,7 +92,7 @@ def post_json(
 ) -> bool:
     """POST JSON; retry on network errors and 5xx/429 answers. True once a 2xx came back."""
     body = json.dumps(payload).encode()
-    delay = backoff_s
+    backoff = Backoff(base_s=backoff_s, max_s=30.0)
     for attempt in range(retries + 1):
         request = urllib.request.Request(
             url, data=body, method="POST", headers={"Content-Type": "application/json"}
@@ -110,8 +111,7 @@ def post_json(
             status = None
             log.warning("alert_webhook_unreachable", error=type(exc).__name__, attempt=attempt)
         if attempt < retries:
-            time.sleep(delay)
-            delay *= 2
+            time.sleep(backoff.next())
     log.warning("alert_webhook_gave_up", status=status, attempts=retries + 1)
     return False
 

@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import OperationalError
 
+from winnow.backoff import Backoff
 from winnow.errors import StoreError
 from winnow.store.store import make_engine
 
@@ -37,7 +38,7 @@ def wait_for_database(url: str, timeout_s: float = 60.0) -> None:
     _ensure_sqlite_dir(url)
     engine = make_engine(url)
     deadline = time.monotonic() + timeout_s
-    delay = 0.25
+    backoff = Backoff(base_s=0.25, max_s=5.0)
     try:
         while True:
             try:
@@ -48,9 +49,9 @@ def wait_for_database(url: str, timeout_s: float = 60.0) -> None:
                     raise StoreError(
                         f"database unreachable after {timeout_s:.0f} s: {exc}"
                     ) from exc
-                log.warning("database_unreachable", retry_in_s=delay)
+                delay = backoff.next()
+                log.warning("database_unreachable", retry_in_s=round(delay, 3))
                 time.sleep(delay)
-                delay = min(delay * 2, 5.0)
     finally:
         engine.dispose()
 

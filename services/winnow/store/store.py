@@ -18,7 +18,10 @@ from typing import Any
 
 from sqlalchemy import (
     Engine,
+    String,
     Table,
+    any_,
+    bindparam,
     create_engine,
     event,
     func,
@@ -33,7 +36,8 @@ from sqlalchemy.engine import Connection
 from winnow.dedup.index import DedupRow, dedup_text_of
 from winnow.events import ChatMessage, DeadLetter
 from winnow.example import Decision, Example, ExampleKind
-from winnow.reasons import DropReason
+from winnow.reasons import DeadLetterReason, DropReason
+from winnow.store.copy import copy_insert
 from winnow.store.tables import DeadLetterRow, ExampleRow, PiiSubjectRow, RejectionRow
 
 # Core tables: typed columns for queries (SQLModel's class attributes look like plain values).
@@ -43,9 +47,15 @@ DEAD_LETTERS: Table = DeadLetterRow.__table__  # type: ignore[attr-defined]
 PII_SUBJECTS: Table = PiiSubjectRow.__table__  # type: ignore[attr-defined]
 
 _PREFIXES_PER_QUERY = 256
+EXAMPLE_STAGES = ("scorer", "curator")
+"""Stages that dead-letter single examples (keyed by event and position), not whole records."""
+COPY_MIN_ROWS = 8
+"""From this many rows PostgreSQL appends go through COPY (below it, three extra statements
+cost more than they save)."""
 
-# Inserts pass their rows as a list (executemany, no RETURNING): SQLAlchemy compiles the
-# statement once and psycopg sends it prepared, in pipeline mode. Rows baked into
+# Appends: COPY into a temp table then one INSERT ... SELECT on PostgreSQL (store/copy.py).
+# Small batches and SQLite pass their rows as a list (executemany, no RETURNING): SQLAlchemy
+# compiles the statement once and psycopg sends it prepared, in pipeline mode. Rows baked into
 # `.values(rows)` were compiled and parsed afresh per batch, at 5x the database's own time.
 
 
@@ -64,6 +74,7 @@ class EventTally:
     curated: int = 0
     rejected: int = 0
     dlq: int = 0
+    """Events that became dead letters (``dlq_by_reason`` counts the letters themselves)."""
     pending: int = 0
     examples_curated: int = 0
     examples_rejected: int = 0
@@ -82,8 +93,14 @@ def rejection_id(example: Example) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL and a busy timeout so services and readers can share it."""
+def make_engine(
+    url: str, *, connect_timeout_s: float | None = None, statement_timeout_s: float | None = None
+) -> Engine:
+    """Create an engine; SQLite gets WAL and a busy timeout so services and readers can share it.
+
+    On PostgreSQL ``connect_timeout_s`` bounds connecting (libpq rounds to whole seconds, at
+    least 2) and ``statement_timeout_s`` every statement of the engine's sessions (0: none).
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
@@ -95,15 +112,30 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    connect_args: dict[str, Any] = {}
+    if connect_timeout_s is not None:
+        connect_args["connect_timeout"] = max(2, round(connect_timeout_s))
+    if statement_timeout_s is not None:
+        connect_args["options"] = f"-c statement_timeout={round(statement_timeout_s * 1000)}"
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args
+    )
 
 
 class ExampleStore:
     """The store behind the curator; synchronous (agents call it through a worker thread)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout_s: float | None = None,
+        statement_timeout_s: float | None = None,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(
+            url, connect_timeout_s=connect_timeout_s, statement_timeout_s=statement_timeout_s
+        )
         self._dialect = self.engine.dialect.name
 
     def close(self) -> None:
@@ -118,6 +150,13 @@ class ExampleStore:
     def _insert(self, table: Any) -> Any:
         dialect = postgresql if self._dialect == "postgresql" else sqlite
         return dialect.insert(table)
+
+    def _in(self, column: Any, values: Iterable[str]) -> Any:
+        """``column IN values``; on PostgreSQL ``= ANY(array)``: one bind parameter, so the
+        statement is the same whatever the batch and psycopg prepares it once."""
+        if self._dialect == "postgresql":
+            return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String)))
+        return column.in_(values)
 
     def write_decisions(
         self, examples: Sequence[Example], dedup_sigs: Mapping[str, bytes] | None = None
@@ -176,13 +215,13 @@ class ExampleStore:
         stored: dict[tuple[str, str, int], Decision] = {}
         for tenant, event_id, index in conn.execute(
             select(EXAMPLES.c.tenant, EXAMPLES.c.source_event_id, EXAMPLES.c.source_index).where(
-                EXAMPLES.c.source_event_id.in_(events)
+                self._in(EXAMPLES.c.source_event_id, events)
             )
         ):
             stored[tenant, event_id, index] = Decision(status="accepted")
         by_id = {rejection_id(e): e for e in examples}
         for rid, reasons in conn.execute(
-            select(REJECTIONS.c.id, REJECTIONS.c.reasons).where(REJECTIONS.c.id.in_(by_id))
+            select(REJECTIONS.c.id, REJECTIONS.c.reasons).where(self._in(REJECTIONS.c.id, by_id))
         ):
             src = by_id[rid].source
             stored[by_id[rid].tenant, src.event_id, src.index] = Decision(
@@ -211,14 +250,14 @@ class ExampleStore:
     ) -> None:
         if examples:
             rows = [_example_row(e, now, sigs.get(e.id)) for e in examples]
-            conn.execute(self._insert(EXAMPLES).on_conflict_do_nothing(), rows)
+            self._append(conn, EXAMPLES, rows)
 
     def _owners(self, conn: Connection, ids: set[str]) -> dict[str, tuple[str, int]]:
         if not ids:
             return {}
         rows = conn.execute(
             select(EXAMPLES.c.id, EXAMPLES.c.source_event_id, EXAMPLES.c.source_index).where(
-                EXAMPLES.c.id.in_(ids)
+                self._in(EXAMPLES.c.id, ids)
             )
         )
         return {r[0]: (r[1], r[2]) for r in rows}
@@ -226,7 +265,14 @@ class ExampleStore:
     def _insert_rejections(self, conn: Connection, examples: list[Example], now: datetime) -> None:
         if examples:
             rows = [_rejection_row(e, now) for e in examples]
-            conn.execute(self._insert(REJECTIONS).on_conflict_do_nothing(), rows)
+            self._append(conn, REJECTIONS, rows)
+
+    def _append(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert rows, skipping keys already stored: COPY on PostgreSQL, executemany on SQLite."""
+        if self._dialect == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+            copy_insert(conn, table, rows)
+        else:
+            conn.execute(self._insert(table).on_conflict_do_nothing(), rows)
 
     def record_dead_letters(self, letters: Iterable[DeadLetter]) -> None:
         """Store dead letters; a redelivered one is ignored."""
@@ -279,7 +325,11 @@ class ExampleStore:
     def tally(self, since: datetime | None = None) -> EventTally:
         """Count source events by outcome (an event with several examples counts once).
 
-        ``since`` limits the count to rows written from that moment on (one demo run, say).
+        An example a stage dead-lettered (``processing_error`` with its event id, by the scorer
+        or the curator) is one of its event's outcomes: the event is curated or rejected by its
+        other examples, and a dead letter only when all it left are such letters. ``dlq`` counts
+        events; ``dlq_by_reason`` counts letters. ``since`` limits the count to rows written from
+        that moment on (one demo run, say).
         """
         accepted_q = select(
             EXAMPLES.c.tenant,
@@ -295,21 +345,37 @@ class ExampleStore:
         )
         reasons_q = select(REJECTIONS.c.reasons)
         dlq_q = select(DEAD_LETTERS.c.reason, func.count()).group_by(DEAD_LETTERS.c.reason)
+        lost_q = (
+            select(DEAD_LETTERS.c.tenant, DEAD_LETTERS.c.event_id, func.count())
+            .where(
+                DEAD_LETTERS.c.stage.in_(EXAMPLE_STAGES),
+                DEAD_LETTERS.c.event_id.is_not(None),
+                DEAD_LETTERS.c.reason == DeadLetterReason.PROCESSING_ERROR.value,
+            )
+            .group_by(DEAD_LETTERS.c.tenant, DEAD_LETTERS.c.event_id)
+        )
         if since is not None:
             accepted_q = accepted_q.where(EXAMPLES.c.stored_at >= since)
             rejected_q = rejected_q.where(REJECTIONS.c.rejected_at >= since)
             reasons_q = reasons_q.where(REJECTIONS.c.rejected_at >= since)
             dlq_q = dlq_q.where(DEAD_LETTERS.c.failed_at >= since)
+            lost_q = lost_q.where(DEAD_LETTERS.c.failed_at >= since)
         outcomes = union_all(accepted_q, rejected_q).subquery()
         per_event = select(
-            func.max(outcomes.c.fanout), func.count(), func.sum(outcomes.c.accepted)
+            outcomes.c.tenant,
+            outcomes.c.source_event_id,
+            func.max(outcomes.c.fanout),
+            func.count(),
+            func.sum(outcomes.c.accepted),
         ).group_by(outcomes.c.tenant, outcomes.c.source_event_id)
         tally = EventTally()
         with self.engine.connect() as conn:
-            for fanout, seen, accepted in conn.execute(per_event):
+            lost = {(t, e): int(n) for t, e, n in conn.execute(lost_q)}
+            lost_letters = sum(lost.values())
+            for tenant, event_id, fanout, seen, accepted in conn.execute(per_event):
                 tally.examples_curated += int(accepted)
                 tally.examples_rejected += int(seen) - int(accepted)
-                if seen < fanout:
+                if seen + lost.pop((tenant, event_id), 0) < fanout:
                     tally.pending += 1
                 elif accepted:
                     tally.curated += 1
@@ -320,7 +386,8 @@ class ExampleStore:
                 reasons.update(row_reasons)
             tally.rejected_by_reason = dict(reasons)
             tally.dlq_by_reason = {reason: int(n) for reason, n in conn.execute(dlq_q)}
-            tally.dlq = sum(tally.dlq_by_reason.values())
+            # Whole records dead-lettered, plus events that left nothing but example letters.
+            tally.dlq = sum(tally.dlq_by_reason.values()) - lost_letters + len(lost)
         return tally
 
 

@@ -108,6 +108,13 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     max_event_bytes: int = Field(
         262_144, ge=1024, description="Source events larger than this go to the DLQ (oversize)."
     )
+    lone_surrogates: Literal["refuse", "replace"] = Field(
+        "refuse",
+        description="A lone UTF-16 surrogate (`\\ud800`, a string cut inside an emoji) in any "
+        "string of a source event: `refuse` dead-letters it as `schema_violation` naming the "
+        "field (the gateway answers the same per item), `replace` turns it into U+FFFD. Set it "
+        "alike on the gateway and the validator.",
+    )
     batch_max: int = Field(256, ge=1, description="Largest batch an agent takes from a topic.")
     batch_wait_s: float = Field(
         0.2, gt=0, description="Longest wait to fill a batch before processing what arrived."

@@ -24,7 +24,13 @@ from sqlalchemy import text
 from winnow.errors import ConfigurationError
 from winnow.gateway.auth import require
 from winnow.gateway.idempotency import claim, purge, release
-from winnow.gateway.ingest import BodyError, IngestResponse, split_body, validate_items
+from winnow.gateway.ingest import (
+    BodyError,
+    IngestResponse,
+    check_encoding,
+    split_body,
+    validate_items,
+)
 from winnow.gateway.keys import ApiKey, KeyStore, Scope
 from winnow.gateway.metrics import EVENTS, REQUEST_SECONDS, REQUESTS
 from winnow.gateway.openapi import build_openapi
@@ -200,6 +206,7 @@ def _add_ingest(app: FastAPI) -> None:
     ) -> IngestResponse | JSONResponse:
         """Validate each event as the pipeline would and produce the valid ones (202)."""
         try:
+            check_encoding(request.headers.get("content-encoding", ""))
             body = await _read_body(request, settings.gateway_max_body_bytes)
             items = split_body(
                 body,
@@ -208,9 +215,18 @@ def _add_ingest(app: FastAPI) -> None:
             )
         except BodyError as exc:
             return JSONResponse({"detail": exc.message}, status_code=exc.status)
-        parsed = validate_items(items, key.tenant, max_event_bytes=settings.max_event_bytes)
+        parsed = validate_items(
+            items,
+            key.tenant,
+            max_event_bytes=settings.max_event_bytes,
+            surrogates=settings.lone_surrogates,
+        )
         publisher: Publisher = app.state.publisher
-        if parsed.events and not publisher.ready:
+        if not parsed.events:
+            # Nothing to produce: per-item refusals are the answer whether Kafka is up or not.
+            EVENTS.labels("rejected").inc(len(parsed.rejected))
+            return IngestResponse(accepted=[], duplicates=[], rejected=parsed.rejected)
+        if not publisher.ready:
             return JSONResponse({"detail": "Kafka is unavailable"}, status_code=503)
         first: dict[str, tuple[str, bytes]] = {}
         for _, event, raw in parsed.events:

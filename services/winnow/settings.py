@@ -465,6 +465,27 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     gateway_max_batch: int = Field(
         500, ge=1, description="Most events one `POST /v1/events` request may carry (413)."
     )
+    gateway_header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="A request's headers must arrive within this many seconds of the connection "
+        "opening (or of the previous response); else 408 and the connection is closed.",
+    )
+    gateway_body_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="The whole body of `POST /v1/events` must arrive within this many seconds "
+        "of its headers; else 408.",
+    )
+    gateway_keep_alive_s: float = Field(
+        5.0, gt=0, description="An idle keep-alive connection is closed after this many seconds."
+    )
+    gateway_limit_concurrency: int = Field(
+        1000,
+        ge=1,
+        description="Most open connections plus in-flight requests one gateway replica serves; "
+        "past it new requests get 503.",
+    )
     gateway_rate_limit_per_s: float = Field(
         20.0, gt=0, description="Requests per second each API key may make (token bucket)."
     )

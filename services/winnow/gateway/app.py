@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
+from starlette.requests import ClientDisconnect
 
 from winnow.errors import ConfigurationError
 from winnow.gateway.auth import require
@@ -38,6 +39,7 @@ from winnow.gateway.publisher import Publisher
 from winnow.gateway.ratelimit import RateLimiter
 from winnow.gateway.reads import known_query_only
 from winnow.gateway.reads import router as reads_router
+from winnow.gateway.serving import uvicorn_options
 from winnow.metrics import READY
 from winnow.settings import Settings
 from winnow.store.store import ExampleStore
@@ -172,15 +174,24 @@ def _add_middleware(app: FastAPI) -> None:
         return response
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int, timeout_s: float) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyError(413, f"body of {declared} bytes > limit of {limit}")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyError(413, f"body > limit of {limit} bytes")
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise BodyError(413, f"body > limit of {limit} bytes")
+    except TimeoutError as exc:
+        raise BodyError(408, f"body not received within {timeout_s:g} s") from exc
+    except ClientDisconnect as exc:
+        # The client went away mid-body: nothing to answer and nothing wrong with the server,
+        # so no error-level traceback.
+        log.debug("gateway_client_disconnected", key_id=getattr(request.state, "key_id", None))
+        raise BodyError(400, "client disconnected before the body was complete") from exc
     return bytes(body)
 
 
@@ -196,8 +207,12 @@ def _add_ingest(app: FastAPI) -> None:
         responses={
             **AUTH_RESPONSES,
             400: _error("The body is not JSON (or NDJSON), or holds no event."),
+            408: _error("The body did not arrive within `WINNOW_GATEWAY_BODY_TIMEOUT_S`."),
             413: _error("The body or the batch is over its limit."),
-            415: _error("The content type is neither JSON nor NDJSON."),
+            415: _error(
+                "The content type is neither JSON nor NDJSON, or the body has a "
+                "`Content-Encoding` other than identity."
+            ),
             503: _error("Kafka is unavailable; nothing was produced, retry later."),
         },
     )
@@ -207,14 +222,18 @@ def _add_ingest(app: FastAPI) -> None:
         """Validate each event as the pipeline would and produce the valid ones (202)."""
         try:
             check_encoding(request.headers.get("content-encoding", ""))
-            body = await _read_body(request, settings.gateway_max_body_bytes)
+            body = await _read_body(
+                request, settings.gateway_max_body_bytes, settings.gateway_body_timeout_s
+            )
             items = split_body(
                 body,
                 request.headers.get("content-type", "application/json"),
                 max_batch=settings.gateway_max_batch,
             )
         except BodyError as exc:
-            return JSONResponse({"detail": exc.message}, status_code=exc.status)
+            # A body cut short leaves the connection unusable: close it after answering.
+            headers = {"Connection": "close"} if exc.status == 408 else None
+            return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
         parsed = validate_items(
             items,
             key.tenant,
@@ -296,7 +315,5 @@ def run(settings: Settings) -> None:
         create_app(settings),
         host=settings.web_host,
         port=settings.web_port,
-        log_config=None,  # the root logger configure_logging set up
-        access_log=False,  # the middleware logs each request without its query string
-        server_header=False,
+        **uvicorn_options(settings),
     )

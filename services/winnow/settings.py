@@ -487,10 +487,22 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
         "past it new requests get 503.",
     )
     gateway_rate_limit_per_s: float = Field(
-        20.0, gt=0, description="Requests per second each API key may make (token bucket)."
+        20.0,
+        gt=0,
+        description="Requests per second each API key may make to each gateway replica (token "
+        "bucket in memory: N replicas allow up to N times this).",
     )
     gateway_rate_limit_burst: int = Field(
-        40, ge=1, description="Requests an idle API key may make at once before 429."
+        40, ge=1, description="Requests an idle API key may make at once (per replica) before 429."
+    )
+    gateway_auth_failures_per_s: float = Field(
+        1.0,
+        gt=0,
+        description="Failed authentications (no, unknown or wrong key) per second one client "
+        "address may make before its requests get 429 without a key lookup.",
+    )
+    gateway_auth_failure_burst: int = Field(
+        20, ge=1, description="Failed authentications one client address may make at once."
     )
     gateway_dedup_window_s: float = Field(
         604_800.0,

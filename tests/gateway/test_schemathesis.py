@@ -48,7 +48,12 @@ EVENTS_CASES = {
 @pytest.fixture
 def served(make_settings: Callable[..., Settings]) -> Iterator[Served]:
     """A running gateway with a rate limit generation cannot exhaust."""
-    settings = make_settings(gateway_rate_limit_per_s=1e6, gateway_rate_limit_burst=1_000_000)
+    settings = make_settings(
+        gateway_rate_limit_per_s=1e6,
+        gateway_rate_limit_burst=1_000_000,
+        gateway_auth_failures_per_s=1e6,
+        gateway_auth_failure_burst=1_000_000,
+    )
     with Served(settings) as s:
         yield s
 

@@ -61,7 +61,10 @@ def _error(description: str) -> dict[str, Any]:
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _error("No API key, or an unknown, wrong or revoked one."),
     403: _error("The key lacks the scope, or asks for another tenant."),
-    429: _error("The key's rate limit is exceeded (see `Retry-After`)."),
+    429: _error(
+        "The key's rate limit (per gateway replica) is exceeded, or too many failed "
+        "authentications came from this address (see `Retry-After` and `RateLimit-*`)."
+    ),
 }
 
 
@@ -122,6 +125,9 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Fas
     app.state.limiter = RateLimiter(
         settings.gateway_rate_limit_per_s, settings.gateway_rate_limit_burst
     )
+    app.state.auth_failures = RateLimiter(
+        settings.gateway_auth_failures_per_s, settings.gateway_auth_failure_burst
+    )
     app.state.publisher = pub
     app.openapi = lambda: app.openapi_schema or _cache(app)  # type: ignore[method-assign]
     _add_middleware(app)
@@ -157,6 +163,8 @@ def _add_middleware(app: FastAPI) -> None:
     ) -> Response:
         start = time.perf_counter()
         response = await call_next(request)
+        # Set by the auth dependency once the key is known; on every answer, 429 included.
+        response.headers.update(getattr(request.state, "rate_limit", {}))
         route = getattr(request.scope.get("route"), "path", "unmatched")
         REQUESTS.labels(route, str(response.status_code)).inc()
         REQUEST_SECONDS.labels(route).observe(time.perf_counter() - start)

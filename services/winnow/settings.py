@@ -104,6 +104,14 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
         "an outage even when no batch is being written.",
     )
 
+    dlq_retention_days: float = Field(
+        7.0,
+        gt=0,
+        description="Dead letters are kept this long: the DLQ topic's `retention.ms` when "
+        "Winnow creates it, and `winnow dlq purge` (a CronJob in the chart) for `dead_letters` "
+        "rows. They hold the original, unredacted bytes.",
+    )
+
     # --- Stages ------------------------------------------------------------------------------
     max_event_bytes: int = Field(
         262_144, ge=1024, description="Source events larger than this go to the DLQ (oversize)."

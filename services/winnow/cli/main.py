@@ -11,6 +11,7 @@ import typer
 
 from winnow.bench.cli import bench_app
 from winnow.cli.admin import db_app, schemas_app, settings_app, topics_app
+from winnow.cli.dlq import dlq_app
 from winnow.cli.ingest import generate, ingest
 from winnow.cli.pipeline import broker, demo, serve, up
 from winnow.export.cli import export
@@ -43,6 +44,7 @@ app.command("report")(report)
 app.command("erase")(erase_command)
 app.add_typer(db_app, name="db")
 app.add_typer(topics_app, name="topics")
+app.add_typer(dlq_app, name="dlq")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(settings_app, name="settings")
 app.add_typer(models_app, name="models")

@@ -372,6 +372,11 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     monitor_drift_min_samples: int = Field(
         50, ge=1, description="Fewest values on each side for a drift (PSI) value to be computed."
     )
+    monitor_windows_page: bool = Field(
+        False,
+        description="Serve `/windows` on the monitor's web port: per-tenant window statistics "
+        "without authentication, so off unless that port is private.",
+    )
     monitor_dashboard_refresh_s: float = Field(
         5.0,
         gt=0,

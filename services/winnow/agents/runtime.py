@@ -253,6 +253,12 @@ def build_app(service: str, settings: Settings) -> WinnowApp:
         web_bind=settings.web_host,
         web_port=settings.web_port,
         web_in_thread=False,
+        # faust's own pages list partitions (`/router/`) and dump table contents (`/table/`)
+        # without auth; only Winnow's pages are served.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         **_faust_security(settings),
     )
     _add_pages(app, settings)

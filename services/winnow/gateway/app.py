@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect
 
 from winnow.errors import ConfigurationError
 from winnow.gateway.auth import require
+from winnow.gateway.docs import add_docs
 from winnow.gateway.idempotency import claim, purge, release
 from winnow.gateway.ingest import (
     BodyError,
@@ -115,6 +116,10 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Fas
         version="1.0.0",
         description="HTTP ingestion of source events into Winnow, and tenant-scoped reads.",
         lifespan=lifespan,
+        # Self-hosted Swagger UI instead (gateway/docs.py); no ReDoc (another CDN page).
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -134,6 +139,7 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Fas
     _add_ingest(app)
     app.include_router(reads_router, responses=AUTH_RESPONSES)
     _add_ops(app)
+    add_docs(app)
     return app
 
 

@@ -40,3 +40,28 @@ def test_monitor_windows_page_is_opt_in(tmp_path: Path) -> None:
     assert {"/healthz", "/readyz", "/metrics", "/alerts", "/dashboard"} <= default
     opted_in = set(build(_settings(tmp_path, monitor_windows_page=True)).web.views)
     assert "/windows" in opted_in
+
+
+def test_worker_writes_no_terminal_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The worker's start-up writes nothing to stdout (faust's spinner wrote `\\b\\x1b[?25h`)."""
+    import asyncio
+
+    from winnow.agents.runtime import WinnowWorker
+
+    loop = asyncio.new_event_loop()
+    try:
+        worker = WinnowWorker(
+            build_app("validator", _settings(tmp_path)),
+            loop=loop,
+            grace_s=1.0,
+            quiet=True,
+            redirect_stdouts=False,
+            override_logging=False,
+        )
+        worker._on_startup_end_spinner()
+    finally:
+        loop.close()
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\b" not in out

@@ -324,6 +324,9 @@ class WinnowWorker(faust.Worker):
 
     def __init__(self, app: WinnowApp, *args: Any, grace_s: float, **kwargs: Any) -> None:
         super().__init__(app, *args, **kwargs)
+        # faust's terminal spinner wrote `\b\x1b[?25h` (show cursor) to stdout at start-up
+        # even off a terminal: the first line of every service log was not JSON.
+        self.spinner = None
         self._grace_s = grace_s
         app.stop_hook = lambda: self._schedule_shutdown(signal.SIGTERM)
 

@@ -103,13 +103,8 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
         description="How often the curator pings the store, so `/readyz` turns not-ready during "
         "an outage even when no batch is being written.",
     )
-
     dlq_retention_days: float = Field(
-        7.0,
-        gt=0,
-        description="Dead letters are kept this long: the DLQ topic's `retention.ms` when "
-        "Winnow creates it, and `winnow dlq purge` (a CronJob in the chart) for `dead_letters` "
-        "rows. They hold the original, unredacted bytes.",
+        7.0, gt=0, description="Days dead letters (raw bytes) live: DLQ topic, `winnow dlq purge`."
     )
 
     # --- Stages ------------------------------------------------------------------------------
@@ -118,10 +113,8 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     )
     lone_surrogates: Literal["refuse", "replace"] = Field(
         "refuse",
-        description="A lone UTF-16 surrogate (`\\ud800`, a string cut inside an emoji) in any "
-        "string of a source event: `refuse` dead-letters it as `schema_violation` naming the "
-        "field (the gateway answers the same per item), `replace` turns it into U+FFFD. Set it "
-        "alike on the gateway and the validator.",
+        description="A lone UTF-16 surrogate in a source event: `refuse` (schema_violation naming "
+        "the field) or `replace` with U+FFFD; set alike on the gateway and the validator.",
     )
     batch_max: int = Field(256, ge=1, description="Largest batch an agent takes from a topic.")
     batch_wait_s: float = Field(
@@ -373,9 +366,7 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
         50, ge=1, description="Fewest values on each side for a drift (PSI) value to be computed."
     )
     monitor_windows_page: bool = Field(
-        False,
-        description="Serve `/windows` on the monitor's web port: per-tenant window statistics "
-        "without authentication, so off unless that port is private.",
+        False, description="Serve the monitor's unauthenticated, per-tenant `/windows` page."
     )
     monitor_dashboard_refresh_s: float = Field(
         5.0,
@@ -481,14 +472,12 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     gateway_header_timeout_s: float = Field(
         10.0,
         gt=0,
-        description="A request's headers must arrive within this many seconds of the connection "
-        "opening (or of the previous response); else 408 and the connection is closed.",
+        description="Seconds for a request's headers to arrive (from connect or last answer): 408.",
     )
     gateway_body_timeout_s: float = Field(
         30.0,
         gt=0,
-        description="The whole body of `POST /v1/events` must arrive within this many seconds "
-        "of its headers; else 408.",
+        description="Seconds for the whole body of `POST /v1/events` to arrive; else 408.",
     )
     gateway_keep_alive_s: float = Field(
         5.0, gt=0, description="An idle keep-alive connection is closed after this many seconds."
@@ -496,14 +485,10 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     gateway_limit_concurrency: int = Field(
         1000,
         ge=1,
-        description="Most open connections plus in-flight requests one gateway replica serves; "
-        "past it new requests get 503.",
+        description="Most connections plus requests one gateway replica serves; past it, 503.",
     )
     gateway_rate_limit_per_s: float = Field(
-        20.0,
-        gt=0,
-        description="Requests per second each API key may make to each gateway replica (token "
-        "bucket in memory: N replicas allow up to N times this).",
+        20.0, gt=0, description="Requests per second per API key, per replica (token bucket)."
     )
     gateway_rate_limit_burst: int = Field(
         40, ge=1, description="Requests an idle API key may make at once (per replica) before 429."
@@ -511,8 +496,7 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     gateway_auth_failures_per_s: float = Field(
         1.0,
         gt=0,
-        description="Failed authentications (no, unknown or wrong key) per second one client "
-        "address may make before its requests get 429 without a key lookup.",
+        description="Failed auths per second per client address before 429, with no key lookup.",
     )
     gateway_auth_failure_burst: int = Field(
         20, ge=1, description="Failed authentications one client address may make at once."

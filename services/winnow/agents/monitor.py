@@ -160,10 +160,7 @@ def _wire_pages(state: MonitorState) -> None:
         )
 
     if settings.monitor_windows_page:
-        # Per-tenant window statistics, unauthenticated: off unless a deployment opts in.
-        @app.page("/windows")
-        async def windows_page(web: Any, request: Any) -> Any:
-            return web.json({"windows": list(monitor.history)})
+        _add_windows_page(app, monitor)
 
     guard = dashboard_guard(settings)
 
@@ -203,6 +200,14 @@ def _wire_pages(state: MonitorState) -> None:
         if (refused := await denied(web, request)) is not None:
             return refused
         return web.json((await snapshots.get()).as_dict(), headers={"Cache-Control": "no-store"})
+
+
+def _add_windows_page(app: WinnowApp, monitor: Monitor) -> None:
+    """``/windows``: per-tenant window statistics, unauthenticated, so only when opted in."""
+
+    @app.page("/windows")
+    async def windows_page(web: Any, request: Any) -> Any:
+        return web.json({"windows": list(monitor.history)})
 
 
 async def _retrain_backlog(store: MonitorStore) -> int | None:

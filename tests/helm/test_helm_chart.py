@@ -290,6 +290,8 @@ class TestDefaults:
         assert "kubectl -n data logs job/winnow-migrations" in out.notes
         assert "helm -n data rollback winnow" in out.notes
         assert 'database.existingSecret is the default "winnow-database"' in out.notes
+        for service in ("gateway", "monitor"):
+            assert f'create Secret "winnow-database-{service}"' in out.notes
 
 
 class TestGpuScorer:

@@ -40,6 +40,8 @@ DEFAULT_CASES = 1050
 FUZZ_CASES = int(os.environ.get("WINNOW_FUZZ_CASES", DEFAULT_CASES))
 SCALE = max(FUZZ_CASES, DEFAULT_CASES) / DEFAULT_CASES
 CASES = {GenerationMode.POSITIVE: round(110 * SCALE), GenerationMode.NEGATIVE: round(40 * SCALE)}
+SECONDS_PER_CASE = 0.25
+SCALE_FOR_TIMEOUT = 1.5  # the targeted requests and the second gateway after the fuzzing
 EVENTS_CASES = {
     GenerationMode.POSITIVE: round(450 * SCALE),
     GenerationMode.NEGATIVE: round(150 * SCALE),
@@ -139,6 +141,8 @@ def _fuzz(op: Any, mode: GenerationMode, n: int, base: str, tenant: str, seen: s
     return ran
 
 
+# pytest-timeout's 300 s would cut a larger budget short (and hypothesis then shrinks instead).
+@pytest.mark.timeout(int(SECONDS_PER_CASE * FUZZ_CASES * SCALE_FOR_TIMEOUT) + 300)
 def test_fuzz_the_running_gateway(
     served: Served,
     make_settings: Callable[..., Settings],
@@ -173,8 +177,8 @@ def test_fuzz_the_running_gateway(
     print(f"schemathesis: {count} cases in {elapsed:.1f} s; statuses {dict(seen)}")
     assert count >= min(FUZZ_CASES, 1000)
     # A guard against a pathological slowdown (a hang, a per-case reconnect), not a benchmark:
-    # 0.12 s a case, double what a loaded 2-core machine needs.
-    assert elapsed < 0.12 * count
+    # 0.25 s a case, about three times what a heavily shared 2-core machine needed.
+    assert elapsed < SECONDS_PER_CASE * count
     generated = {k: set(v) for k, v in seen.items()}
     _reach_the_rest(served, make_settings, make_key, tenant, seen)
     for label, codes in documented.items():

@@ -188,7 +188,7 @@ class TestDefaults:
     def test_only_store_users_get_the_database_url(self, out: Rendered) -> None:
         """WINNOW_DATABASE_URL reaches the curator, gateway and monitor (which use the store) and
         not the validator or scorer; the owner's URL only the curator and the Jobs, the gateway
-        and monitor a login of their own (roles of migration 0006: no dead-letter contents)."""
+        and monitor a login of their own (roles of migration 0008: no dead-letter contents)."""
         urls = {
             n: env_of(container(d))["WINNOW_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"]
             for n, d in out.deployments().items()

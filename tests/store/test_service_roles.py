@@ -1,4 +1,4 @@
-"""Per-service database roles (migration 0006): what the gateway and monitor logins may touch.
+"""Per-service database roles (migration 0008): what the gateway and monitor logins may touch.
 
 The adversarial run found the gateway and the monitor given the curator's full URL, so either
 could read `dead_letters.original` (raw, unredacted bytes). Each now logs in with a role of its own.

@@ -7,8 +7,8 @@ ids): the monitor may count them by reason and time, the gateway not at all.
 
 Roles are cluster-wide: created when missing, never dropped (another database may use them).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

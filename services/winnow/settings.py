@@ -104,9 +104,6 @@ class Settings(PrivacySettings, SnapshotStoreSettings, GatewaySettings):
         description="How often the curator pings the store, so `/readyz` turns not-ready during "
         "an outage even when no batch is being written.",
     )
-    dlq_retention_days: float = Field(
-        7.0, gt=0, description="Days dead letters (raw bytes) live: DLQ topic, `winnow dlq purge`."
-    )
 
     # --- Stages ------------------------------------------------------------------------------
     max_event_bytes: int = Field(

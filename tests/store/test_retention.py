@@ -15,7 +15,7 @@ from winnow.settings import get_settings
 from winnow.stages.decode import Coordinates, dead_letter
 from winnow.store import ExampleStore
 from winnow.store.migrate import upgrade
-from winnow.store.retention import parse_age, purge_dead_letters
+from winnow.store.retention import expire_dead_letters, parse_age
 from winnow.store.tables import DeadLetterRow
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -54,11 +54,11 @@ def _ages(store: ExampleStore) -> list[int]:
 def test_purge_deletes_only_older_rows(store: ExampleStore) -> None:
     """Rows past the window go; the rest stay; a dry run deletes nothing; a rerun is a no-op."""
     store.record_dead_letters(_letters([0.5, 6.9, 7.1, 30, 400]))  # type: ignore[arg-type]
-    assert purge_dead_letters(store.engine, timedelta(days=7), now=NOW, dry_run=True) == 3
+    assert expire_dead_letters(store.engine, timedelta(days=7), now=NOW, dry_run=True) == 3
     assert _ages(store) == [0, 1, 2, 3, 4]
-    assert purge_dead_letters(store.engine, timedelta(days=7), now=NOW) == 3
+    assert expire_dead_letters(store.engine, timedelta(days=7), now=NOW) == 3
     assert _ages(store) == [0, 1]
-    assert purge_dead_letters(store.engine, timedelta(days=7), now=NOW) == 0
+    assert expire_dead_letters(store.engine, timedelta(days=7), now=NOW) == 0
 
 
 def test_cli_purge_uses_the_setting_or_the_option(

@@ -11,7 +11,6 @@ import typer
 
 from winnow.bench.cli import bench_app
 from winnow.cli.admin import db_app, schemas_app, settings_app, topics_app
-from winnow.cli.dlq import dlq_app
 from winnow.cli.ingest import generate, ingest
 from winnow.cli.pipeline import broker, demo, serve, up
 from winnow.export.cli import export
@@ -52,7 +51,6 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(pii_app, name="pii")
-app.add_typer(dlq_app, name="dlq")
 app.add_typer(snapshots_app, name="snapshots")
 
 

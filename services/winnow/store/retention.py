@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, Table, delete, func, select
+from sqlalchemy import Engine, Table, func, select
 
 from winnow.errors import WinnowError
+from winnow.store.deadletters import purge_dead_letters
 from winnow.store.tables import DeadLetterRow
 
 DEAD_LETTERS: Table = DeadLetterRow.__table__  # type: ignore[attr-defined]
@@ -28,18 +29,13 @@ def parse_age(text: str) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNIT_S[match.group(2)])
 
 
-def purge_dead_letters(
+def expire_dead_letters(
     engine: Engine, older_than: timedelta, *, now: datetime | None = None, dry_run: bool = False
 ) -> int:
     """Delete dead letters that failed more than ``older_than`` ago; return how many (would) go."""
     cutoff = (now or datetime.now(UTC)) - older_than
-    with engine.begin() as conn:
-        if dry_run:
-            return int(
-                conn.execute(
-                    select(func.count()).where(DEAD_LETTERS.c.failed_at < cutoff)
-                ).scalar_one()
-            )
-        return int(
-            conn.execute(delete(DEAD_LETTERS).where(DEAD_LETTERS.c.failed_at < cutoff)).rowcount
-        )
+    if not dry_run:
+        return purge_dead_letters(engine, cutoff)
+    with engine.connect() as conn:
+        query = select(func.count()).where(DEAD_LETTERS.c.failed_at < cutoff)
+        return int(conn.execute(query).scalar_one())

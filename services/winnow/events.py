@@ -25,7 +25,9 @@ from pydantic import (
 from winnow.reasons import DeadLetterReason
 
 NonEmpty = Annotated[str, Field(min_length=1)]
-Tenant = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+TENANT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+TENANT_MAX_CHARS = 64
+Tenant = Annotated[str, Field(min_length=1, max_length=TENANT_MAX_CHARS, pattern=TENANT_PATTERN)]
 
 
 class _Model(BaseModel):

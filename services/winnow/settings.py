@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from winnow.settings_gateway import GatewaySettings
 from winnow.settings_privacy import PrivacySettings
 from winnow.settings_snapshots import SnapshotStoreSettings
 
@@ -43,7 +44,7 @@ def _default_score_thresholds() -> dict[str, dict[str, float]]:
     }
 
 
-class Settings(PrivacySettings, SnapshotStoreSettings):
+class Settings(PrivacySettings, SnapshotStoreSettings, GatewaySettings):
     """Winnow's settings; construct through :func:`get_settings` so a process builds them once."""
 
     model_config = SettingsConfigDict(env_prefix="WINNOW_", extra="ignore")
@@ -115,6 +116,11 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     # --- Stages ------------------------------------------------------------------------------
     max_event_bytes: int = Field(
         262_144, ge=1024, description="Source events larger than this go to the DLQ (oversize)."
+    )
+    lone_surrogates: Literal["refuse", "replace"] = Field(
+        "refuse",
+        description="A lone UTF-16 surrogate in a source event: `refuse` (schema_violation naming "
+        "the field) or `replace` with U+FFFD; set alike on the gateway and the validator.",
     )
     batch_max: int = Field(256, ge=1, description="Largest batch an agent takes from a topic.")
     batch_wait_s: float = Field(
@@ -374,6 +380,9 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     monitor_drift_min_samples: int = Field(
         50, ge=1, description="Fewest values on each side for a drift (PSI) value to be computed."
     )
+    monitor_windows_page: bool = Field(
+        False, description="Serve the monitor's unauthenticated, per-tenant `/windows` page."
+    )
     monitor_dashboard_refresh_s: float = Field(
         5.0,
         gt=0,
@@ -468,24 +477,6 @@ class Settings(PrivacySettings, SnapshotStoreSettings):
     )
     api_key_pepper_file: Path | None = Field(
         None, description="File holding the API key pepper (a mounted Secret); read at start."
-    )
-    gateway_max_body_bytes: int = Field(
-        4_194_304, ge=1024, description="Largest request body `POST /v1/events` accepts (413)."
-    )
-    gateway_max_batch: int = Field(
-        500, ge=1, description="Most events one `POST /v1/events` request may carry (413)."
-    )
-    gateway_rate_limit_per_s: float = Field(
-        20.0, gt=0, description="Requests per second each API key may make (token bucket)."
-    )
-    gateway_rate_limit_burst: int = Field(
-        40, ge=1, description="Requests an idle API key may make at once before 429."
-    )
-    gateway_dedup_window_s: float = Field(
-        604_800.0,
-        gt=0,
-        description="An event id accepted again within this window (per tenant) is reported as "
-        "a duplicate and not produced twice.",
     )
 
     @property

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+import pytest
 from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
@@ -201,7 +202,57 @@ class TestLimits:
             r = client.get("/v1/stats", headers={"X-API-Key": first})
             assert r.json() == {"detail": "rate limit exceeded"}
             assert int(r.headers["Retry-After"]) >= 1
-            assert client.get("/v1/stats", headers={"X-API-Key": second}).status_code == 200
+            assert r.headers["RateLimit-Limit"] == "3" and r.headers["RateLimit-Remaining"] == "0"
+            assert int(r.headers["RateLimit-Reset"]) >= 2  # 3 tokens at 0.5/s
+            ok = client.get("/v1/stats", headers={"X-API-Key": second})
+            assert ok.status_code == 200
+            assert (ok.headers["RateLimit-Limit"], ok.headers["RateLimit-Remaining"]) == ("3", "2")
+
+    def test_failed_auth_limited_per_address(
+        self,
+        make_settings: Callable[..., Settings],
+        start_client: StartClient,
+        make_key: Callable[..., str],
+        tenant: str,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Past the failure burst an address gets 429 before any key lookup, for any key."""
+        settings = make_settings(gateway_auth_failures_per_s=0.01, gateway_auth_failure_burst=5)
+        good = make_key(tenant, "read")
+        with start_client(settings) as client:
+            lookups: list[str] = []
+            verify = client.app.state.keys.verify  # type: ignore[attr-defined]
+            monkeypatch.setattr(
+                client.app.state.keys,  # type: ignore[attr-defined]
+                "verify",
+                lambda key: lookups.append(key) or verify(key),
+            )
+            guesses = [f"wnw_{i:012x}_{'A' * 43}" for i in range(8)]
+            codes = [client.get("/v1/stats", headers={"X-API-Key": g}).status_code for g in guesses]
+            assert codes == [401] * 5 + [429] * 3
+            assert len(lookups) == 5  # the refused guesses cost no database lookup
+            r = client.get("/v1/stats", headers={"X-API-Key": good})
+            assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+            assert r.json() == {"detail": "too many failed authentications from this address"}
+
+    def test_429_log_line_names_the_key(
+        self,
+        make_settings: Callable[..., Settings],
+        start_client: StartClient,
+        make_key: Callable[..., str],
+        tenant: str,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """The request log line of a 429 carries the key id (it was `key_id=None`)."""
+        settings = make_settings(gateway_rate_limit_per_s=0.01, gateway_rate_limit_burst=1)
+        key = make_key(tenant, "read")
+        key_id = key.split("_")[1]
+        with start_client(settings) as client:
+            capsys.readouterr()
+            client.get("/v1/stats", headers={"X-API-Key": key})
+            assert client.get("/v1/stats", headers={"X-API-Key": key}).status_code == 429
+        lines = [ln for ln in capsys.readouterr().out.splitlines() if "status=429" in ln]
+        assert lines and all(f"key_id={key_id}" in ln for ln in lines)
 
 
 def test_kafka_down_is_503(

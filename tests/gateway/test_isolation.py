@@ -127,3 +127,18 @@ class TestApi:
         assert a not in client.get("/v1/examples", headers=headers).text
         assert a not in client.get("/v1/export", headers=headers).text
         assert b in client.get("/v1/export", headers=headers).text
+
+
+def test_min_reward_refuses_nan_and_infinities(
+    client: TestClient, make_key: Callable[..., str], two_tenants: tuple[str, str]
+) -> None:
+    """`nan` silently disabled the reward filter and `-1e309` parsed as -inf: both are 422 now."""
+    a, _ = two_tenants
+    headers = {"X-API-Key": make_key(a, "export")}
+    for value in ("nan", "NaN", "inf", "-Infinity", "-1e309", "1e309"):
+        r = client.get("/v1/export", params={"min_reward": value}, headers=headers)
+        assert r.status_code == 422, (value, r.text)
+        assert r.json()["detail"][0]["loc"] == ["query", "min_reward"]
+    assert (
+        client.get("/v1/export", params={"min_reward": "0.5"}, headers=headers).status_code == 200
+    )

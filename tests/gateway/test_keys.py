@@ -46,6 +46,14 @@ class TestKeyStore:
         with pytest.raises(ApiKeyError):
             parse_scopes(" , ")
 
+    def test_tenant_follows_the_event_rule(self, keys: KeyStore) -> None:
+        """`create` refuses a tenant no event could match, before touching the table."""
+        with pytest.raises(ApiKeyError, match="not a tenant events can carry"):
+            keys.create("Bad Tenant <x>", parse_scopes("ingest"))
+        with pytest.raises(ApiKeyError, match="1-64"):
+            keys.create("t" * 65, parse_scopes("ingest"))
+        assert keys.list("Bad Tenant <x>") == []
+
     def test_revoke_unknown(self, keys: KeyStore) -> None:
         """Revoking a key id that does not exist raises."""
         with pytest.raises(ApiKeyError):
@@ -83,6 +91,16 @@ def test_cli_create_list_revoke(
             engine.dispose()
         bad = runner.invoke(keys_app, ["create", "--tenant", tenant, "--scopes", "admin"])
         assert bad.exit_code != 0
+        # Tenants no event can carry: one line naming the rule, no traceback, no row.
+        for name in ("Bad Tenant <x>", "t" * 65, "-leading-dash"):
+            refused = runner.invoke(
+                keys_app,
+                ["create", "--tenant", name],
+                env={"COLUMNS": "300", "TERMINAL_WIDTH": "300"},
+            )
+            assert refused.exit_code == 2, refused.output
+            assert "is not a tenant events can carry" in refused.output
+            assert "Traceback" not in refused.output and "salt" not in refused.output
     finally:
         get_settings.cache_clear()
 

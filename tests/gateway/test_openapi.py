@@ -28,7 +28,7 @@ def test_spec_documents_auth_and_limits() -> None:
         for op in ops.values():
             assert op["security"] == [{"APIKeyHeader": []}], path
     codes = set(doc["paths"]["/v1/events"]["post"]["responses"])
-    assert codes == {"202", "400", "401", "403", "413", "415", "429", "503"}
+    assert codes == {"202", "400", "401", "403", "408", "413", "415", "429", "503"}
     body = doc["paths"]["/v1/events"]["post"]["requestBody"]["content"]
     assert set(body) == {"application/json", "application/x-ndjson"}
 

@@ -69,6 +69,9 @@ def pod_specs(objects: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, An
     for o in objects:
         if o["kind"] in {"Deployment", "Job", "StatefulSet", "DaemonSet"}:
             yield f"{o['kind']}/{o['metadata']['name']}", o["spec"]["template"]["spec"]
+        elif o["kind"] == "CronJob":
+            template = o["spec"]["jobTemplate"]["spec"]["template"]
+            yield f"CronJob/{o['metadata']['name']}", template["spec"]
 
 
 def scenario_values(name: str) -> dict[str, Any]:

@@ -187,11 +187,42 @@ class TestDefaults:
 
     def test_only_store_users_get_the_database_url(self, out: Rendered) -> None:
         """WINNOW_DATABASE_URL reaches the curator, gateway and monitor (which use the store) and
-        not the validator or scorer."""
-        has_url = {
-            n for n, d in out.deployments().items() if "WINNOW_DATABASE_URL" in env_of(container(d))
+        not the validator or scorer; the owner's URL only the curator and the Jobs, the gateway
+        and monitor a login of their own (roles of migration 0008: no dead-letter contents)."""
+        urls = {
+            n: env_of(container(d))["WINNOW_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"]
+            for n, d in out.deployments().items()
+            if "WINNOW_DATABASE_URL" in env_of(container(d))
         }
-        assert has_url == {"curator", "gateway", "monitor"}
+        assert urls == {
+            "curator": "winnow-database",
+            "gateway": "winnow-database-gateway",
+            "monitor": "winnow-database-monitor",
+        }
+        purge = out.one("CronJob", "winnow-dlq-purge")["spec"]["jobTemplate"]
+        url = env_of(container(purge))["WINNOW_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+        assert url == {"name": "winnow-database", "key": "url"}
+
+    def test_dead_letters_are_purged_on_the_retention_window(self, render: Render) -> None:
+        """A CronJob runs `winnow dlq purge` with deadLetters.retentionDays, which is also the
+        services' WINNOW_DLQ_RETENTION_DAYS and the DLQ KafkaTopic's retention.ms."""
+        out = render(
+            {
+                **scenario_values("default"),
+                "deadLetters": {"retentionDays": 3},
+                "topics": {"strimzi": {"enabled": True}},
+            }
+        )
+        cron = out.one("CronJob", "winnow-dlq-purge")
+        assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+        c = container(cron["spec"]["jobTemplate"])
+        assert c["args"] == ["dlq", "purge", "--older-than", "3d"]
+        assert env_of(c)["WINNOW_DLQ_RETENTION_DAYS"]["value"] == "3"
+        assert out.one("ConfigMap", "winnow")["data"]["WINNOW_DLQ_RETENTION_DAYS"] == "3"
+        dlq = next(t for t in out.kinds("KafkaTopic") if t["spec"]["topicName"] == "winnow.dlq")
+        assert dlq["spec"]["config"]["retention.ms"] == 3 * 86_400_000
+        off = render({**scenario_values("default"), "deadLetters": {"purge": {"enabled": False}}})
+        assert off.kinds("CronJob") == []
 
     def test_configmap_keys_are_winnow_settings(self, out: Rendered) -> None:
         """Every ConfigMap key is a field of winnow.settings.Settings (or a contracted one)."""
@@ -259,6 +290,8 @@ class TestDefaults:
         assert "kubectl -n data logs job/winnow-migrations" in out.notes
         assert "helm -n data rollback winnow" in out.notes
         assert 'database.existingSecret is the default "winnow-database"' in out.notes
+        for service in ("gateway", "monitor"):
+            assert f'create Secret "winnow-database-{service}"' in out.notes
 
 
 class TestGpuScorer:
@@ -457,7 +490,8 @@ class TestFull:
             assert t["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
             assert t["spec"]["replicas"] == 3
         dlq = next(t for t in topics if t["spec"]["topicName"] == "winnow.dlq")
-        assert dlq["spec"]["config"]["retention.ms"] == 2592000000
+        # Seven days like the other topics (was 30): the DLQ holds unredacted bytes.
+        assert dlq["spec"]["config"]["retention.ms"] == 7 * 86_400_000
 
     def test_models_are_fetched_by_an_init_container(self, out: Rendered) -> None:
         """models.source=url adds a locked-down init container that fetches and checks the artefact

@@ -141,3 +141,18 @@ def test_nul_character_is_dead_lettered() -> None:
     letter = decode_event(as_bytes(doc), COORDS, max_bytes=100_000)
     assert isinstance(letter, DeadLetter) and letter.reason is DeadLetterReason.SCHEMA_VIOLATION
     assert "NUL" in letter.error
+
+
+def test_dead_letter_ids_are_redacted_and_printable() -> None:
+    """`dead_letters.event_id` held client ids as sent (the log line was redacted): an e-mail or
+    card number in an id is masked, and a lone surrogate in it is escaped, not kept."""
+    for doc, hidden in (
+        ({"id": "from:bob@example.com", "type": "nope"}, "bob@example.com"),
+        ({"id": "order 4111 1111 1111 1111", "type": "nope"}, "4111 1111"),
+    ):
+        letter = decode_event(json.dumps(doc).encode(), COORDS, max_bytes=10_000)
+        assert isinstance(letter, DeadLetter) and letter.reason is DeadLetterReason.UNKNOWN_TYPE
+        assert letter.event_id and hidden not in letter.event_id
+    letter = decode_event(b'{"id":"a\\ud800b","type":"nope"}', COORDS, max_bytes=10_000)
+    assert isinstance(letter, DeadLetter) and letter.event_id == "a\\ud800b"
+    letter.event_id.encode("utf-8")

@@ -180,6 +180,7 @@ WINNOW_UPPER_SNAKE) wins over them.
 {{- $_ = set $s "WINNOW_TOPIC_REPLICATION" (toJson .Values.topics.replicationFactor) -}}
 {{- $_ = set $s "WINNOW_SOURCE_TOPICS" (toJson .Values.topics.sources) -}}
 {{- $_ = set $s "WINNOW_DATA_DIR" "/data" -}}
+{{- $_ = set $s "WINNOW_DLQ_RETENTION_DAYS" (toJson .Values.deadLetters.retentionDays) -}}
 {{- /* One migration point per release: the hook Job, not each curator replica at start. */ -}}
 {{- $_ = set $s "WINNOW_DB_AUTO_MIGRATE" (toJson (not .Values.migrations.enabled)) -}}
 {{- $_ = set $s "WINNOW_WEB_HOST" "0.0.0.0" -}}
@@ -205,21 +206,40 @@ Usage: include "winnow.secretEnv" (dict "root" $ "component" "curator" "database
 - name: ORT_DISABLE_TELEMETRY
   value: "1"
 {{- if .database }}
+{{- /* A service with a login of its own (a restricted role) never gets the owner's. */ -}}
+{{- $login := get (default dict $v.database.serviceLogins) .component }}
+{{- if empty $login }}{{ $login = dict }}{{ end }}
 {{- if $v.database.external.host }}
 {{- $e := $v.database.external }}
+{{- $user := $e.username }}
+{{- $secret := $e.existingSecret }}
+{{- $key := $e.existingSecretPasswordKey }}
+{{- $what := "database.external.existingSecret" }}
+{{- if $login }}
+{{- $user = $login.username }}
+{{- $secret = $login.existingSecret }}
+{{- $key = $login.existingSecretPasswordKey }}
+{{- $what = printf "database.serviceLogins.%s.existingSecret" .component }}
+{{- end }}
 - name: PGPASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ required "database.external.existingSecret is required with database.external.host" $e.existingSecret }}
-      key: {{ $e.existingSecretPasswordKey }}
+      name: {{ required (printf "%s is required with database.external.host" $what) $secret }}
+      key: {{ $key }}
 - name: WINNOW_DATABASE_URL
-  value: {{ printf "postgresql+psycopg://%s@%s:%d/%s?sslmode=%s" $e.username $e.host (int $e.port) $e.database $e.sslmode | quote }}
+  value: {{ printf "postgresql+psycopg://%s@%s:%d/%s?sslmode=%s" $user $e.host (int $e.port) $e.database $e.sslmode | quote }}
 {{- else }}
+{{- $secret := $v.database.existingSecret }}
+{{- $key := $v.database.existingSecretKey }}
+{{- if $login }}
+{{- $secret = $login.existingSecret }}
+{{- $key = $login.existingSecretKey }}
+{{- end }}
 - name: WINNOW_DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ required "database.existingSecret (or database.external.host) is required" $v.database.existingSecret }}
-      key: {{ $v.database.existingSecretKey }}
+      name: {{ required (printf "database.existingSecret (or database.serviceLogins.%s, or database.external.host) is required" .component) $secret }}
+      key: {{ $key }}
 {{- end }}
 {{- end }}
 {{- if and (hasPrefix "SASL_" $v.kafka.security.protocol) $v.kafka.sasl.existingSecret $v.kafka.sasl.existingSecretUsernameKey }}
@@ -339,51 +359,61 @@ spec:
   ttlSecondsAfterFinished: {{ . }}
   {{- end }}
   template:
-    metadata:
-      labels:
-        {{- include "winnow.componentSelectorLabels" (dict "root" $root "component" .component) | nindent 8 }}
-        {{- with $v.podLabels }}
-        {{- toYaml . | nindent 8 }}
+    {{- include "winnow.jobPod" . | nindent 4 }}
+{{- end -}}
+
+{{/*
+winnow.jobPod: the pod template of a one-command Job (hook Jobs and CronJobs): the full settings
+inline, the component's secrets, the Kafka files. Same arguments as winnow.hookJob.
+*/}}
+{{- define "winnow.jobPod" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+metadata:
+  labels:
+    {{- include "winnow.componentSelectorLabels" (dict "root" $root "component" .component) | nindent 4 }}
+    {{- with $v.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  {{- with include "winnow.imagePullSecrets" $root }}{{ . | nindent 2 }}{{- end }}
+  securityContext:
+    {{- toYaml $v.podSecurityContext | nindent 4 }}
+  {{- with $v.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $v.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: {{ .component }}
+      image: {{ include "winnow.image" (dict "root" $root "gpu" false) | quote }}
+      imagePullPolicy: {{ $v.image.pullPolicy }}
+      args:
+        {{- toYaml .args | nindent 8 }}
+      env:
+        {{- range $name, $value := (include "winnow.settings" $root | fromYaml) }}
+        - name: {{ $name }}
+          value: {{ $value | quote }}
         {{- end }}
-    spec:
-      restartPolicy: Never
-      automountServiceAccountToken: false
-      {{- with include "winnow.imagePullSecrets" $root }}{{ . | nindent 6 }}{{- end }}
+        {{- include "winnow.secretEnv" (dict "root" $root "component" .component "database" .database) | nindent 8 }}
       securityContext:
-        {{- toYaml $v.podSecurityContext | nindent 8 }}
-      {{- with $v.nodeSelector }}
-      nodeSelector:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-      {{- with $v.tolerations }}
-      tolerations:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-      containers:
-        - name: {{ .component }}
-          image: {{ include "winnow.image" (dict "root" $root "gpu" false) | quote }}
-          imagePullPolicy: {{ $v.image.pullPolicy }}
-          args:
-            {{- toYaml .args | nindent 12 }}
-          env:
-            {{- range $name, $value := (include "winnow.settings" $root | fromYaml) }}
-            - name: {{ $name }}
-              value: {{ $value | quote }}
-            {{- end }}
-            {{- include "winnow.secretEnv" (dict "root" $root "component" .component "database" .database) | nindent 12 }}
-          securityContext:
-            {{- toYaml $v.containerSecurityContext | nindent 12 }}
-          resources:
-            {{- toYaml .resources | nindent 12 }}
-          volumeMounts:
-            - name: tmp
-              mountPath: /tmp
-            {{- with include "winnow.kafkaVolumeMounts" $root }}{{ . | nindent 12 }}{{- end }}
-      volumes:
+        {{- toYaml $v.containerSecurityContext | nindent 8 }}
+      resources:
+        {{- toYaml .resources | nindent 8 }}
+      volumeMounts:
         - name: tmp
-          emptyDir:
-            sizeLimit: {{ $v.tmpSizeLimit }}
-        {{- with include "winnow.kafkaVolumes" $root }}{{ . | nindent 8 }}{{- end }}
+          mountPath: /tmp
+        {{- with include "winnow.kafkaVolumeMounts" $root }}{{ . | nindent 8 }}{{- end }}
+  volumes:
+    - name: tmp
+      emptyDir:
+        sizeLimit: {{ $v.tmpSizeLimit }}
+    {{- with include "winnow.kafkaVolumes" $root }}{{ . | nindent 4 }}{{- end }}
 {{- end -}}
 
 {{/*

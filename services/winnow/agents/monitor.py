@@ -5,9 +5,10 @@ the pure ``WindowStats`` accumulator: faust's windowed tables need changelog top
 compaction, which the embedded broker does not do, and a monitor's statistics may start afresh
 after a restart. Run one replica: each replica sees only the partitions it owns.
 
-Besides ``/alerts`` and ``/windows`` (JSON), it serves the data-quality dashboard: ``/dashboard``
-(HTML that refreshes itself from ``/dashboard/fragment``) and ``/dashboard.json``, to holders of
-a ``read``-scoped API key (``winnow.monitor.access``) unless ``WINNOW_MONITOR_DASHBOARD_OPEN``.
+Besides ``/alerts`` and, with ``WINNOW_MONITOR_WINDOWS_PAGE``, ``/windows`` (JSON), it serves
+the data-quality dashboard: ``/dashboard`` (HTML that refreshes itself from
+``/dashboard/fragment``) and ``/dashboard.json``, to holders of a ``read``-scoped API key
+(``winnow.monitor.access``) unless ``WINNOW_MONITOR_DASHBOARD_OPEN``.
 """
 
 from __future__ import annotations
@@ -158,9 +159,8 @@ def _wire_pages(state: MonitorState) -> None:
             }
         )
 
-    @app.page("/windows")
-    async def windows_page(web: Any, request: Any) -> Any:
-        return web.json({"windows": list(monitor.history)})
+    if settings.monitor_windows_page:
+        _add_windows_page(app, monitor)
 
     guard = dashboard_guard(settings)
 
@@ -200,6 +200,14 @@ def _wire_pages(state: MonitorState) -> None:
         if (refused := await denied(web, request)) is not None:
             return refused
         return web.json((await snapshots.get()).as_dict(), headers={"Cache-Control": "no-store"})
+
+
+def _add_windows_page(app: WinnowApp, monitor: Monitor) -> None:
+    """``/windows``: per-tenant window statistics, unauthenticated, so only when opted in."""
+
+    @app.page("/windows")
+    async def windows_page(web: Any, request: Any) -> Any:
+        return web.json({"windows": list(monitor.history)})
 
 
 async def _retrain_backlog(store: MonitorStore) -> int | None:

@@ -254,6 +254,12 @@ def build_app(service: str, settings: Settings) -> WinnowApp:
         web_bind=settings.web_host,
         web_port=settings.web_port,
         web_in_thread=False,
+        # faust's own pages list partitions (`/router/`) and dump table contents (`/table/`)
+        # without auth; only Winnow's pages are served.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         **_faust_security(settings),
     )
     _add_pages(app, settings)
@@ -319,6 +325,9 @@ class WinnowWorker(faust.Worker):
 
     def __init__(self, app: WinnowApp, *args: Any, grace_s: float, **kwargs: Any) -> None:
         super().__init__(app, *args, **kwargs)
+        # faust's terminal spinner wrote `\b\x1b[?25h` (show cursor) to stdout at start-up
+        # even off a terminal: the first line of every service log was not JSON.
+        self.spinner = None
         self._grace_s = grace_s
         app.stop_hook = lambda: self._schedule_shutdown(signal.SIGTERM)
 

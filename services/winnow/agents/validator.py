@@ -75,6 +75,7 @@ def build(settings: Settings) -> WinnowApp:
                     options=options,
                     subject_key=subject_key,
                     orders=settings.pii_order_numbers,
+                    surrogates=settings.lone_surrogates,
                 )
                 encoded = [] if isinstance(outcome, DeadLetter) else id_keyed(outcome)
             except Exception as exc:

@@ -20,11 +20,19 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
+from starlette.requests import ClientDisconnect
 
 from winnow.errors import ConfigurationError
 from winnow.gateway.auth import require
+from winnow.gateway.docs import add_docs
 from winnow.gateway.idempotency import claim, purge, release
-from winnow.gateway.ingest import BodyError, IngestResponse, split_body, validate_items
+from winnow.gateway.ingest import (
+    BodyError,
+    IngestResponse,
+    check_encoding,
+    split_body,
+    validate_items,
+)
 from winnow.gateway.keys import ApiKey, KeyStore, Scope
 from winnow.gateway.metrics import EVENTS, REQUEST_SECONDS, REQUESTS
 from winnow.gateway.openapi import build_openapi
@@ -32,6 +40,7 @@ from winnow.gateway.publisher import Publisher
 from winnow.gateway.ratelimit import RateLimiter
 from winnow.gateway.reads import known_query_only
 from winnow.gateway.reads import router as reads_router
+from winnow.gateway.serving import uvicorn_options
 from winnow.metrics import READY
 from winnow.settings import Settings
 from winnow.store.store import ExampleStore
@@ -53,7 +62,10 @@ def _error(description: str) -> dict[str, Any]:
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _error("No API key, or an unknown, wrong or revoked one."),
     403: _error("The key lacks the scope, or asks for another tenant."),
-    429: _error("The key's rate limit is exceeded (see `Retry-After`)."),
+    429: _error(
+        "The key's rate limit (per gateway replica) is exceeded, or too many failed "
+        "authentications came from this address (see `Retry-After` and `RateLimit-*`)."
+    ),
 }
 
 
@@ -108,6 +120,10 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Fas
         version="1.0.0",
         description="HTTP ingestion of source events into Winnow, and tenant-scoped reads.",
         lifespan=lifespan,
+        # Self-hosted Swagger UI instead (gateway/docs.py); no ReDoc (another CDN page).
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -118,12 +134,16 @@ def create_app(settings: Settings, *, publisher: Publisher | None = None) -> Fas
     app.state.limiter = RateLimiter(
         settings.gateway_rate_limit_per_s, settings.gateway_rate_limit_burst
     )
+    app.state.auth_failures = RateLimiter(
+        settings.gateway_auth_failures_per_s, settings.gateway_auth_failure_burst
+    )
     app.state.publisher = pub
     app.openapi = lambda: app.openapi_schema or _cache(app)  # type: ignore[method-assign]
     _add_middleware(app)
     _add_ingest(app)
     app.include_router(reads_router, responses=AUTH_RESPONSES)
     _add_ops(app)
+    add_docs(app)
     return app
 
 
@@ -153,6 +173,8 @@ def _add_middleware(app: FastAPI) -> None:
     ) -> Response:
         start = time.perf_counter()
         response = await call_next(request)
+        # Set by the auth dependency once the key is known; on every answer, 429 included.
+        response.headers.update(getattr(request.state, "rate_limit", {}))
         route = getattr(request.scope.get("route"), "path", "unmatched")
         REQUESTS.labels(route, str(response.status_code)).inc()
         REQUEST_SECONDS.labels(route).observe(time.perf_counter() - start)
@@ -170,15 +192,24 @@ def _add_middleware(app: FastAPI) -> None:
         return response
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int, timeout_s: float) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyError(413, f"body of {declared} bytes > limit of {limit}")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyError(413, f"body > limit of {limit} bytes")
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise BodyError(413, f"body > limit of {limit} bytes")
+    except TimeoutError as exc:
+        raise BodyError(408, f"body not received within {timeout_s:g} s") from exc
+    except ClientDisconnect as exc:
+        # The client went away mid-body: nothing to answer and nothing wrong with the server,
+        # so no error-level traceback.
+        log.debug("gateway_client_disconnected", key_id=getattr(request.state, "key_id", None))
+        raise BodyError(400, "client disconnected before the body was complete") from exc
     return bytes(body)
 
 
@@ -194,8 +225,12 @@ def _add_ingest(app: FastAPI) -> None:
         responses={
             **AUTH_RESPONSES,
             400: _error("The body is not JSON (or NDJSON), or holds no event."),
+            408: _error("The body did not arrive within `WINNOW_GATEWAY_BODY_TIMEOUT_S`."),
             413: _error("The body or the batch is over its limit."),
-            415: _error("The content type is neither JSON nor NDJSON."),
+            415: _error(
+                "The content type is neither JSON nor NDJSON, or the body has a "
+                "`Content-Encoding` other than identity."
+            ),
             503: _error("Kafka is unavailable; nothing was produced, retry later."),
         },
     )
@@ -204,17 +239,31 @@ def _add_ingest(app: FastAPI) -> None:
     ) -> IngestResponse | JSONResponse:
         """Validate each event as the pipeline would and produce the valid ones (202)."""
         try:
-            body = await _read_body(request, settings.gateway_max_body_bytes)
+            check_encoding(request.headers.get("content-encoding", ""))
+            body = await _read_body(
+                request, settings.gateway_max_body_bytes, settings.gateway_body_timeout_s
+            )
             items = split_body(
                 body,
                 request.headers.get("content-type", "application/json"),
                 max_batch=settings.gateway_max_batch,
             )
         except BodyError as exc:
-            return JSONResponse({"detail": exc.message}, status_code=exc.status)
-        parsed = validate_items(items, key.tenant, max_event_bytes=settings.max_event_bytes)
+            # A body cut short leaves the connection unusable: close it after answering.
+            headers = {"Connection": "close"} if exc.status == 408 else None
+            return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+        parsed = validate_items(
+            items,
+            key.tenant,
+            max_event_bytes=settings.max_event_bytes,
+            surrogates=settings.lone_surrogates,
+        )
         publisher: Publisher = app.state.publisher
-        if parsed.events and not publisher.ready:
+        if not parsed.events:
+            # Nothing to produce: per-item refusals are the answer whether Kafka is up or not.
+            EVENTS.labels("rejected").inc(len(parsed.rejected))
+            return IngestResponse(accepted=[], duplicates=[], rejected=parsed.rejected)
+        if not publisher.ready:
             return JSONResponse({"detail": "Kafka is unavailable"}, status_code=503)
         first: dict[str, tuple[str, bytes]] = {}
         for _, event, raw in parsed.events:
@@ -284,7 +333,5 @@ def run(settings: Settings) -> None:
         create_app(settings),
         host=settings.web_host,
         port=settings.web_port,
-        log_config=None,  # the root logger configure_logging set up
-        access_log=False,  # the middleware logs each request without its query string
-        server_header=False,
+        **uvicorn_options(settings),
     )

@@ -47,9 +47,10 @@ def create(
 ) -> None:
     """Create a key and print it once: only its salted hash is stored."""
     from winnow.gateway.exceptions import ApiKeyError
-    from winnow.gateway.keys import KeyStore, parse_scopes
+    from winnow.gateway.keys import KeyStore, check_tenant_name, parse_scopes
 
     try:
+        check_tenant_name(tenant)
         parsed = parse_scopes(scopes)
     except ApiKeyError as exc:
         raise typer.BadParameter(str(exc)) from exc

@@ -13,10 +13,13 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from winnow.events import DeadLetter, SourceEvent
-from winnow.stages.decode import Coordinates, decode_event
+from winnow.stages.decode import Coordinates, SurrogatePolicy, decode_event
 
-NDJSON_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "application/json-seq"})
+# Not `application/json-seq` (RFC 7464): its records start with RS (0x1E), which these parsers
+# do not strip, so every record became `invalid_json`; refused as a whole instead (415).
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/jsonl"})
 JSON_TYPE = "application/json"
+IDENTITY = frozenset({"", "identity"})
 
 
 class BodyError(Exception):
@@ -63,14 +66,25 @@ class Parsed:
     rejected: list[ItemError] = field(default_factory=list)
 
 
+def check_encoding(content_encoding: str) -> None:
+    """Refuse (415) a compressed or otherwise encoded body: it would be parsed as garbage."""
+    if content_encoding.strip().lower() not in IDENTITY:
+        raise BodyError(
+            415,
+            f"unsupported Content-Encoding {content_encoding[:40]!r}; send the body uncompressed",
+        )
+
+
 def split_body(body: bytes, content_type: str, *, max_batch: int) -> list[bytes]:
     """The raw items of a request body; raises ``BodyError`` when the body cannot be split."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media in NDJSON_TYPES:
         items = [line for line in body.splitlines() if line.strip()]
-    elif media == JSON_TYPE or media.endswith("+json"):
+    elif media == JSON_TYPE or (media.startswith("application/") and media.endswith("+json")):
         try:
-            doc = json.loads(body)
+            # UTF-8 only (RFC 8259): `json.loads(bytes)` guesses UTF-16 and UTF-32, so a UTF-16
+            # array was accepted while the same object was refused by the validator.
+            doc = json.loads(body.decode("utf-8"))
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, huge ints
             raise BodyError(400, f"body is not JSON: {type(exc).__name__}") from exc
         if isinstance(doc, dict):
@@ -82,7 +96,9 @@ def split_body(body: bytes, content_type: str, *, max_batch: int) -> list[bytes]
         else:
             raise BodyError(400, f"expected an event object or an array, got {type(doc).__name__}")
     else:
-        raise BodyError(415, f"unsupported content type {media!r}; use {JSON_TYPE} or NDJSON")
+        raise BodyError(
+            415, f"unsupported content type {media[:80]!r}; use {JSON_TYPE} or application/x-ndjson"
+        )
     if not items:
         raise BodyError(400, "no events in the body")
     if len(items) > max_batch:
@@ -90,11 +106,17 @@ def split_body(body: bytes, content_type: str, *, max_batch: int) -> list[bytes]
     return items
 
 
-def validate_items(items: list[bytes], tenant: str, *, max_event_bytes: int) -> Parsed:
+def validate_items(
+    items: list[bytes],
+    tenant: str,
+    *,
+    max_event_bytes: int,
+    surrogates: SurrogatePolicy = "refuse",
+) -> Parsed:
     """Validate each item as the validator would, then check it belongs to ``tenant``."""
     parsed = Parsed()
     for index, raw in enumerate(items):
-        result = decode_event(raw, Coordinates(), max_bytes=max_event_bytes)
+        result = decode_event(raw, Coordinates(), max_bytes=max_event_bytes, surrogates=surrogates)
         if isinstance(result, DeadLetter):
             parsed.rejected.append(
                 ItemError(index=index, id=result.event_id, reason=result.reason, error=result.error)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, select, update
 
+from winnow.events import TENANT_MAX_CHARS, TENANT_PATTERN
 from winnow.gateway.exceptions import ApiKeyError
 from winnow.store.tables import ApiKeyRow
 
@@ -71,6 +73,16 @@ def parse_scopes(text: str) -> frozenset[Scope]:
     return scopes
 
 
+def check_tenant_name(tenant: str) -> str:
+    """``tenant`` when an event could carry it (the event ``Tenant`` rule); else ``ApiKeyError``."""
+    if len(tenant) > TENANT_MAX_CHARS or not re.fullmatch(TENANT_PATTERN, tenant):
+        raise ApiKeyError(
+            f"tenant {tenant[:80]!r} is not a tenant events can carry: use 1-{TENANT_MAX_CHARS} "
+            "letters, digits, '_', '.' or '-', starting with a letter or digit"
+        )
+    return tenant
+
+
 def _hash(pepper: bytes, salt: bytes, secret: str) -> bytes:
     return hmac.new(pepper, salt + secret.encode(), hashlib.sha256).digest()
 
@@ -106,6 +118,7 @@ class KeyStore:
         self, tenant: str, scopes: frozenset[Scope], name: str | None = None
     ) -> tuple[ApiKey, str]:
         """Store a new key; return it and the full key text, which is never available again."""
+        check_tenant_name(tenant)
         key_id = secrets.token_hex(_ID_HEX // 2)
         secret = secrets.token_urlsafe(32)
         salt = secrets.token_bytes(16)

@@ -62,6 +62,8 @@ class Publisher:
 
     async def send(self, records: list[tuple[str, bytes, bytes]], timeout_s: float = 10.0) -> None:
         """Produce (topic, key, value) records and wait for every acknowledgement."""
+        if not records:
+            return
         if self._producer is None:
             raise ConnectionError("the Kafka producer is not connected")
         futures = [await self._producer.send(t, value=v, key=k) for t, k, v in records]

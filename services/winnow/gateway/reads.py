@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from winnow.events import TENANT_MAX_CHARS, TENANT_PATTERN
 from winnow.example import Example
 from winnow.export.conflicts import ConflictPolicy, resolve
 from winnow.export.exporter import scrub, unseen_rows
@@ -63,8 +64,8 @@ _PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 TenantParam = Annotated[
     str | None,
     Query(
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        max_length=TENANT_MAX_CHARS,
+        pattern=TENANT_PATTERN,
         description="Optional; must be the key's own tenant.",
     ),
 ]
@@ -134,7 +135,10 @@ async def export(
         Literal["openai-chat", "dpo", "kto"], Query(alias="format", description="Row format.")
     ] = "openai-chat",
     since: Annotated[datetime | None, Query(description="Curated at or after (ISO-8601).")] = None,
-    min_reward: Annotated[float | None, Query(description="Lowest reward score.")] = None,
+    # No NaN or infinities: `nan` silently disabled the filter and `-1e309` parsed as -inf.
+    min_reward: Annotated[
+        float | None, Query(allow_inf_nan=False, description="Lowest reward score.")
+    ] = None,
 ) -> StreamingResponse:
     """Rows of the key's tenant's examples in one training format, one JSON object per line."""
     query = ExampleQuery(check_tenant(key, tenant), domain, since, min_reward)

@@ -36,8 +36,16 @@ async def ensure_topics(settings: Settings, *, timeout_s: float = 60.0) -> list[
         existing = set(await admin.list_topics())
         missing = [t for t in layout.all() if t not in existing]
         if missing:
+            # The DLQ holds original bytes (unredacted): kept no longer than its store copy.
+            dlq_config = {"retention.ms": str(int(settings.dlq_retention_days * 86_400_000))}
             new = [
-                NewTopic(t, settings.topic_partitions, settings.topic_replication) for t in missing
+                NewTopic(
+                    t,
+                    settings.topic_partitions,
+                    settings.topic_replication,
+                    topic_configs=dlq_config if t == layout.dlq else None,
+                )
+                for t in missing
             ]
             with contextlib.suppress(TopicAlreadyExistsError):  # another service won the race
                 await admin.create_topics(new)

@@ -6,7 +6,7 @@ from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.pii.example import OrderPolicy, redact_example
 from winnow.reasons import DeadLetterReason
-from winnow.stages.decode import Coordinates, dead_letter, decode_event
+from winnow.stages.decode import Coordinates, SurrogatePolicy, dead_letter, decode_event
 from winnow.stages.normalise import NormaliseOptions, event_to_examples
 
 
@@ -18,13 +18,15 @@ def validate_record(
     options: NormaliseOptions | None = None,
     subject_key: bytes | None = None,
     orders: OrderPolicy = "pseudonymise",
+    surrogates: SurrogatePolicy = "refuse",
 ) -> list[Example] | DeadLetter:
     """Decode, validate, normalise and redact one source record; never raises on bad input.
 
     ``subject_key``: HMAC key for the examples' ``subjects`` (what ``winnow erase`` finds) and
-    the order-number pseudonyms; ``orders``: what happens to order and ticket numbers.
+    the order-number pseudonyms; ``orders``: what happens to order and ticket numbers;
+    ``surrogates``: what a lone UTF-16 surrogate does (``decode_event``).
     """
-    event = decode_event(raw, coords, max_bytes=max_bytes)
+    event = decode_event(raw, coords, max_bytes=max_bytes, surrogates=surrogates)
     if isinstance(event, DeadLetter):
         return event
     try:

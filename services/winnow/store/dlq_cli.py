@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -77,20 +77,32 @@ def show(
 
 @dlq_app.command("purge")
 def purge(
-    days: Annotated[
-        float | None, typer.Option(help="Older than this many days (default: the setting).")
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            help="Delete dead letters older than this (e.g. 7d, 12h); default "
+            "WINNOW_DLQ_RETENTION_DAYS (the chart's CronJob passes deadLetters.retentionDays)."
+        ),
     ] = None,
+    days: Annotated[float | None, typer.Option(help="The same in days.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Count what would go; delete nothing.")] = False,
 ) -> None:
-    """Delete dead letters older than WINNOW_DLQ_RETENTION_DAYS (or --days)."""
+    """Delete dead letters past the retention window (the curator also does hourly)."""
+    from winnow.errors import WinnowError
     from winnow.settings import get_settings
-    from winnow.store.deadletters import purge_dead_letters
+    from winnow.store.retention import expire_dead_letters, parse_age
     from winnow.store.store import make_engine
 
     settings = get_settings()
-    keep = settings.dlq_retention_days if days is None else days
+    try:
+        age = parse_age(older_than) if older_than is not None else None
+    except WinnowError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--older-than") from exc
+    age = age or timedelta(days=settings.dlq_retention_days if days is None else days)
     engine = make_engine(settings.database_url)
     try:
-        n = purge_dead_letters(engine, datetime.now(UTC) - timedelta(days=keep))
+        n = expire_dead_letters(engine, age, dry_run=dry_run)
     finally:
         engine.dispose()
-    typer.echo(f"{n} dead letters older than {keep:g} days deleted")
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(f"{verb} {n} dead letters older than {age}")

@@ -6,14 +6,14 @@ inline script (blocked by a strict CSP). The gateway now serves the assets itsel
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from tests.browser import headless_chromium
 from tests.gateway.serve import Served
-from tests.monitor.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, PageWatch
+from tests.monitor.test_dashboard_browser import PageWatch
 
 from winnow.settings import Settings
 
@@ -23,19 +23,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """Headless Debian chromium; skipped without it on a workstation, a failure in CI."""
-    missing = None if CHROMIUM.exists() else f"{CHROMIUM} is missing (apt-get install chromium)"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "playwright is not installed (pip install -e '.[dev]')"
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"the browser test must run in CI: {missing}")
-        pytest.skip(missing)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from headless_chromium()
 
 
 def test_docs_render_offline_under_the_csp(

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import text
+from tests.browser import headless_chromium
 from tests.monitor.dashboard_seed import make_example, seed, seed_alerts
 from tests.monitor.helpers import dead_letter_doc, example_doc
 
@@ -35,18 +36,6 @@ from winnow.topics import TopicLayout
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Offline and quiet: no first-run pages, updates, sync or QUIC probes from the test browser.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 XSS_DOMAIN = "<script>window.pwned=1</script>"
 RULES = """
 rules:
@@ -67,21 +56,7 @@ def artifacts_dir() -> Path:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Debian chromium; skipped without it on a workstation, a failure in CI."""
-    missing = None
-    if not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "playwright is not installed (pip install -e '.[dev]')"
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"the browser test must run in CI: {missing}")
-        pytest.skip(missing)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    yield from headless_chromium()
 
 
 class PageWatch:

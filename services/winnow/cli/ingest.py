@@ -63,10 +63,12 @@ def ingest(
     """
     from tqdm import tqdm
 
+    from winnow.cli.errors import exit_on_error
+    from winnow.kafka.discovery import client_settings, one_line_errors
     from winnow.kafka.produce import produce
     from winnow.topics import SOURCE_FOR_TYPE, TopicLayout
 
-    settings = get_settings()
+    settings = client_settings(get_settings())
     layout = TopicLayout.from_settings(settings)
 
     def topic_for(line: bytes) -> str:
@@ -79,7 +81,13 @@ def ingest(
         return layout.source(SOURCE_FOR_TYPE.get(kind, settings.source_topics[0]))
 
     total = sum(1 for line in file.open("rb") if line.strip())
-    with file.open("rb") as fh, tqdm(total=total, desc="ingest", unit="ev") as bar:
-        records = ((topic_for(line), None, line.rstrip(b"\r\n")) for line in fh if line.strip())
+    # The bar closes before an error line is printed, so the line starts a line of its own.
+    with (
+        exit_on_error(),
+        one_line_errors(settings),
+        file.open("rb") as fh,
+        tqdm(total=total, desc="ingest", unit="ev") as bar,
+    ):
+        records = ((topic_for(ln), None, ln.rstrip(b"\r\n")) for ln in fh if ln.strip())
         sent = asyncio.run(produce(settings, records, on_sent=bar.update))
-    typer.echo(f"produced {sent} records")
+    typer.echo(f"produced {sent} records to {settings.kafka_bootstrap}")

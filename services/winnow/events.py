@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     SerializerFunctionWrapHandler,
     TypeAdapter,
     model_serializer,
@@ -77,6 +78,11 @@ class SupportTicket(_Model):
     product: str | None = None
     category: str | None = None
     language: str | None = Field(None, description="BCP-47 language tag, e.g. `en`.")
+    metadata: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="Fields of the source system Winnow does not model (helpdesk exports keep "
+        "them here); carried, never interpreted.",
+    )
 
 
 # --- Chat feedback -----------------------------------------------------------------------------

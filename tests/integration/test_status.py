@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from winnow.demo.generator import EventGenerator
+from winnow.testing.fixtures import SAMPLE_DATA_DIR
 
 pytestmark = pytest.mark.integration
+
+ZENDESK = SAMPLE_DATA_DIR / "helpdesk" / "zendesk_tickets.json"
 
 
 def _winnow(
@@ -52,13 +55,18 @@ def test_ingest_and_status_find_the_embedded_broker(tmp_path: Path) -> None:
         ingest = _winnow("ingest", str(events), env=env)
         assert ingest.returncode == 0, ingest.stderr
         assert f"produced 60 records to {state['bootstrap']}" in ingest.stdout
+        zendesk = _winnow("ingest", "--from", "zendesk", str(ZENDESK), "--tenant", "acme", env=env)
+        assert zendesk.returncode == 0, zendesk.stderr
+        assert "produced 3 tickets from zendesk" in zendesk.stdout
+        assert "2 dead-lettered" in zendesk.stdout
         status = _winnow("status", "--wait", "--timeout", "240", "--json", env=env)
         assert status.returncode == 0, status.stderr
         doc = json.loads(status.stdout)
-        assert doc["produced_total"] == 60 and doc["accounted_total"] == 60
+        # The 2 Zendesk records that could not be converted go straight to the DLQ.
+        assert doc["produced_total"] == 63 and doc["accounted_total"] == 65
         assert doc["done"] and sum(doc["lag"].values()) == 0
         assert sum(row["dead_lettered"] for row in doc["accounted"]) >= 1  # the malformed ones
-        for result in (ingest, status):
+        for result in (ingest, zendesk, status):
             assert "Traceback" not in result.stderr
     finally:
         up.send_signal(signal.SIGINT)

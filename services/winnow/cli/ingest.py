@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from winnow.settings import get_settings
+from winnow.cli.helpdesk import Helpdesk
+from winnow.settings import Settings, get_settings
 
 
 class SourceName(StrEnum):
@@ -56,10 +57,23 @@ def ingest(
     source: Annotated[
         SourceName, typer.Option("--type", help="Source topic to write to.")
     ] = SourceName.auto,
+    helpdesk: Annotated[
+        Helpdesk | None,
+        typer.Option(
+            "--from", help="Read FILE as this helpdesk's export and convert it to tickets."
+        ),
+    ] = None,
+    tenant: Annotated[str, typer.Option(help="Tenant of converted helpdesk tickets.")] = "default",
+    category_field: Annotated[
+        int | None,
+        typer.Option(help="Helpdesk custom field id whose value is the ticket's category."),
+    ] = None,
 ) -> None:
     """Backfill: produce every line of a JSONL file to its source topic, with a progress bar.
 
-    Lines are sent as they are, so malformed lines reach the validator and its DLQ.
+    Lines are sent as they are, so malformed lines reach the validator and its DLQ. With
+    ``--from zendesk`` the file is a helpdesk export: each ticket is converted to a
+    ``winnow.support_ticket.v1`` event, and one that cannot be is dead-lettered with the reason.
     """
     from tqdm import tqdm
 
@@ -70,6 +84,9 @@ def ingest(
 
     settings = client_settings(get_settings())
     layout = TopicLayout.from_settings(settings)
+    if helpdesk is not None:
+        _ingest_helpdesk(file, helpdesk, settings, tenant, category_field)
+        return
 
     def topic_for(line: bytes) -> str:
         if source is not SourceName.auto:
@@ -91,3 +108,26 @@ def ingest(
         records = ((topic_for(ln), None, ln.rstrip(b"\r\n")) for ln in fh if ln.strip())
         sent = asyncio.run(produce(settings, records, on_sent=bar.update))
     typer.echo(f"produced {sent} records to {settings.kafka_bootstrap}")
+
+
+def _ingest_helpdesk(
+    file: Path, helpdesk: Helpdesk, settings: Settings, tenant: str, category_field: int | None
+) -> None:
+    from winnow.cli.errors import exit_on_error
+    from winnow.cli.helpdesk import helpdesk_records
+    from winnow.kafka.discovery import one_line_errors
+    from winnow.kafka.produce import produce
+    from winnow.topics import TopicLayout
+
+    layout = TopicLayout.from_settings(settings)
+    with exit_on_error():
+        batch = helpdesk_records(
+            file, helpdesk, layout, tenant=tenant, category_field=category_field
+        )
+        with one_line_errors(settings):
+            asyncio.run(produce(settings, batch.records))
+    typer.echo(
+        f"produced {batch.converted} tickets from {helpdesk.value} to {settings.kafka_bootstrap}; "
+        f"{sum(batch.rejected.values())} dead-lettered"
+        + (f": {dict(batch.rejected.most_common(5))}" if batch.rejected else "")
+    )

@@ -59,14 +59,17 @@ def test_ingest_and_status_find_the_embedded_broker(tmp_path: Path) -> None:
         assert zendesk.returncode == 0, zendesk.stderr
         assert "produced 3 tickets from zendesk" in zendesk.stdout
         assert "2 dead-lettered" in zendesk.stdout
+        generated = _winnow("generate", "--events", "20", "--produce", env=env)
+        assert generated.returncode == 0, generated.stderr
+        assert f"produced 20 generated records to {state['bootstrap']}" in generated.stdout
         status = _winnow("status", "--wait", "--timeout", "240", "--json", env=env)
         assert status.returncode == 0, status.stderr
         doc = json.loads(status.stdout)
         # The 2 Zendesk records that could not be converted go straight to the DLQ.
-        assert doc["produced_total"] == 63 and doc["accounted_total"] == 65
+        assert doc["produced_total"] == 83 and doc["accounted_total"] == 85
         assert doc["done"] and sum(doc["lag"].values()) == 0
         assert sum(row["dead_lettered"] for row in doc["accounted"]) >= 1  # the malformed ones
-        for result in (ingest, zendesk, status):
+        for result in (ingest, zendesk, generated, status):
             assert "Traceback" not in result.stderr
     finally:
         up.send_signal(signal.SIGINT)

@@ -6,12 +6,15 @@ import asyncio
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from winnow.cli.helpdesk import Helpdesk
 from winnow.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from winnow.demo.generator import EventGenerator
 
 
 class SourceName(StrEnum):
@@ -32,8 +35,14 @@ def generate(
     duplicate_fraction: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.05,
     pii_fraction: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.1,
     seed: int = 7,
+    to_kafka: Annotated[
+        bool,
+        typer.Option(
+            "--produce", help="Produce to the source topics (of `winnow up`) instead of a file."
+        ),
+    ] = False,
 ) -> None:
-    """Write generated source events to a JSONL file (feed it to `winnow ingest`)."""
+    """Write generated source events to a JSONL file (feed it to `winnow ingest`), or produce."""
     from tqdm import tqdm
 
     from winnow.demo.generator import EventGenerator
@@ -44,6 +53,9 @@ def generate(
         duplicate_fraction=duplicate_fraction,
         pii_fraction=pii_fraction,
     )
+    if to_kafka:
+        _produce_generated(gen, events)
+        return
     with out.open("wb") as fh:
         for record in tqdm(gen.records(events), total=events, desc="generate", unit="ev"):
             fh.write(record.value.replace(b"\n", b" ") + b"\n")
@@ -131,3 +143,17 @@ def _ingest_helpdesk(
         f"{sum(batch.rejected.values())} dead-lettered"
         + (f": {dict(batch.rejected.most_common(5))}" if batch.rejected else "")
     )
+
+
+def _produce_generated(gen: EventGenerator, events: int) -> None:
+    from winnow.cli.errors import exit_on_error
+    from winnow.kafka.discovery import client_settings, one_line_errors
+    from winnow.kafka.produce import produce
+    from winnow.topics import TopicLayout
+
+    settings = client_settings(get_settings())
+    layout = TopicLayout.from_settings(settings)
+    records = ((layout.source(r.source), r.key, r.value) for r in gen.records(events))
+    with exit_on_error(), one_line_errors(settings):
+        sent = asyncio.run(produce(settings, records))
+    typer.echo(f"produced {sent} generated records to {settings.kafka_bootstrap}")

@@ -1,14 +1,16 @@
 """Source event models: the contract with the systems that feed Winnow.
 
-Every event travels in a CloudEvents-style envelope (``specversion``, ``id``, ``source``,
-``type``, ``time``, plus Winnow's ``tenant`` extension) whose ``type`` carries a version, e.g.
+Every event travels in a CloudEvents 1.0 envelope (``specversion``, ``id``, ``source``, ``type``,
+optional ``time``, ``datacontenttype``, ``dataschema``, ``subject``, Winnow's ``tenant``
+extension and any other extension attribute) whose ``type`` carries a version, e.g.
 ``winnow.support_ticket.v1``. A breaking change gets a new type (``...v2``) beside the old one.
 ``winnow schemas export`` writes these models' JSON Schemas into ``schemas/``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -16,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     SerializerFunctionWrapHandler,
     TypeAdapter,
     model_serializer,
@@ -77,6 +80,11 @@ class SupportTicket(_Model):
     product: str | None = None
     category: str | None = None
     language: str | None = Field(None, description="BCP-47 language tag, e.g. `en`.")
+    metadata: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="Fields of the source system Winnow does not model (helpdesk exports keep "
+        "them here); carried, never interpreted.",
+    )
 
 
 # --- Chat feedback -----------------------------------------------------------------------------
@@ -183,12 +191,54 @@ class SyntheticExample(_Model):
 # --- Envelopes ---------------------------------------------------------------------------------
 
 
-class _Envelope(_Model):
+EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
+"""CloudEvents 1.0 attribute names: lower-case ASCII letters and digits, 20 at most."""
+
+_JSON_CONTENT = re.compile(r"^application/(?:[\w.+-]+\+)?json(?:\s*;.*)?$", re.IGNORECASE)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Envelope(BaseModel):
+    # CloudEvents 1.0: the spec's optional attributes and any extension attribute are accepted on
+    # the envelope; ``data`` keeps the strict models, so a renamed field in it still dead-letters.
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=False, frozen=True)
+
     specversion: Literal["1.0"] = "1.0"
     id: NonEmpty = Field(max_length=200, description="Unique per event; the idempotency key.")
     source: NonEmpty = Field(description="URI-reference of the producing system.")
-    time: datetime
-    tenant: Tenant
+    time: datetime = Field(
+        default_factory=_now,
+        description="When the event happened (optional in CloudEvents: absent, the time Winnow "
+        "decoded it).",
+    )
+    tenant: Tenant = Field(description="Winnow's extension attribute: whose data this is.")
+    datacontenttype: str | None = Field(
+        None, description="Media type of `data`; JSON only (`application/json`, `...+json`)."
+    )
+    dataschema: str | None = Field(None, min_length=1, description="URI of the data's schema.")
+    subject: str | None = Field(None, min_length=1, description="The subject, e.g. a ticket id.")
+
+    @model_validator(mode="after")
+    def _cloudevents_rules(self) -> _Envelope:
+        if self.datacontenttype is not None and not _JSON_CONTENT.match(self.datacontenttype):
+            raise ValueError(f"datacontenttype {self.datacontenttype[:80]!r} is not JSON")
+        for name, value in (self.model_extra or {}).items():
+            if not EXTENSION_NAME.match(name):
+                raise ValueError(
+                    f"{name[:40]!r} is not a CloudEvents attribute name (a-z, 0-9, at most 20)"
+                )
+            # The spec's JSON types for attributes: string, integer, boolean (an int subclass).
+            if not isinstance(value, str | int):
+                raise ValueError(f"extension attribute {name!r} must be a string, integer or bool")
+        return self
+
+    @property
+    def extensions(self) -> dict[str, str | int | bool]:
+        """The extension attributes other than ``tenant`` (e.g. ``traceparent``)."""
+        return dict(self.model_extra or {})
 
 
 class SupportTicketEvent(_Envelope):

@@ -1,4 +1,5 @@
-"""structlog set-up: JSON lines with a timestamp and level; no raw customer text is ever logged."""
+"""structlog set-up: JSON lines (or console lines on a terminal) with a timestamp and level; no raw
+customer text is ever logged."""
 
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ def configure_logging(settings: Settings) -> None:
     """Route structlog and the standard library (faust, aiokafka) through one JSON renderer."""
     level = getattr(logging, settings.log_level.upper())
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
-        if settings.log_format == "json"
-        else structlog.dev.ConsoleRenderer()
+        structlog.dev.ConsoleRenderer()
+        if console_logs(settings)
+        else structlog.processors.JSONRenderer()
     )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -56,6 +57,13 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     # Library chatter (faust, aiokafka) at warning unless we debug.
     root.setLevel(level if level <= logging.DEBUG else logging.WARNING)
+
+
+def console_logs(settings: Settings) -> bool:
+    """Human-readable lines: asked for, or ``auto`` with stderr on a terminal."""
+    if settings.log_format == "auto":
+        return sys.stderr.isatty()
+    return settings.log_format == "console"
 
 
 def redact_log_event(

@@ -443,8 +443,10 @@ class Settings(PrivacySettings, SnapshotStoreSettings, GatewaySettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Lowest log level written."
     )
-    log_format: Literal["json", "console"] = Field(
-        "json", description="`json` for machines (default), `console` for people."
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto",
+        description="`console` for people, `json` for machines; `auto` (default): console when "
+        "stderr is a terminal, JSON otherwise (log files, containers, pipes).",
     )
 
     # --- Gateway and security ---------------------------------------------------------------

@@ -6,7 +6,6 @@ import csv
 import random
 from pathlib import Path
 
-import pytest
 from sqlmodel import SQLModel
 
 from winnow.bench.corpus import BITEXT, bench_pairs, make_example
@@ -220,7 +219,6 @@ class TestRebuild:
         store.close()
 
 
-@pytest.mark.skipif(not BITEXT.exists(), reason="shared Bitext data not present")
 class TestMeasured:
     def test_same_intent_bitext_answers_are_not_duplicates(self) -> None:
         """Different Bitext answers of one intent (different questions and wording) are kept."""

@@ -126,6 +126,34 @@ class TestKinds:
             ["resolved"],
         ]
 
+    def test_pii_spike_relative_to_the_streams_level(self) -> None:
+        """Baseline-relative: a steady 35% PII share (names, e-mails in tickets) never fires; a
+        jump from that level does, and resolves once the share is back near it."""
+        engine = AlertEngine(
+            [
+                rule(
+                    RuleKind.PII_RATE,
+                    0.2,
+                    resolve_below=0.05,
+                    baseline_windows=3,
+                    **{"for": 1, "resolve_after": 1},
+                )
+            ]
+        )
+        usual, flood = window(good=65, pii=35), window(good=20, pii=80)
+        assert run(engine, [obs(usual)] * 10) == [[]] * 10
+        fired = engine.evaluate(obs(flood))
+        assert [t.status for t in fired] == ["firing"]
+        assert fired[0].value == pytest.approx(0.8 - 0.35)
+        # The flood does not become the new normal while it fires.
+        assert run(engine, [obs(flood), obs(usual)]) == [[], ["resolved"]]
+
+    def test_relative_rule_waits_for_its_baseline(self) -> None:
+        """No verdict before baseline_windows windows: the first flood cannot compare."""
+        engine = AlertEngine([rule(RuleKind.PII_RATE, 0.2, baseline_windows=3, **{"for": 1})])
+        flood = window(good=20, pii=80)
+        assert run(engine, [obs(flood)] * 4) == [[]] * 4
+
     def test_source_silent(self) -> None:
         """A source silent past the threshold while another goes on fires for that source alone,
         and resolves once it speaks again."""

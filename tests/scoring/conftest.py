@@ -8,4 +8,5 @@ from winnow.testing.pytest_models import (  # noqa: F401  (fixtures, found by na
     cpu_settings,
     data_root,
     models_dir,
+    sample_data,
 )

@@ -39,9 +39,9 @@ def bitext_examples(data_root: Path, n: int) -> list[Example]:
 
 
 class TestScoreBatch:
-    def test_real_examples_get_every_score(self, scorer: QualityScorer, data_root: Path) -> None:
+    def test_real_examples_get_every_score(self, scorer: QualityScorer, sample_data: Path) -> None:
         """Each example gets reward and relevance in range, a domain and every model version."""
-        examples = bitext_examples(data_root, 11)
+        examples = bitext_examples(sample_data, 11)
         scored = scorer.score_batch(examples)
         assert len(scored) == 11
         for ex in scored:
@@ -62,7 +62,7 @@ class TestScoreBatch:
         on, away = scorer.score_batch([make_example(q, good), make_example(q, off)])
         assert on.scores["relevance"] > away.scores["relevance"] + 0.2
 
-    def test_bucketing_keeps_input_order(self, models_dir: Path, data_root: Path) -> None:
+    def test_bucketing_keeps_input_order(self, models_dir: Path, sample_data: Path) -> None:
         """Scores in one mixed-length batch equal the scores of each example scored alone."""
         # fp32 and the head: int8 (the embedder's and the cross-encoder's) quantises activations
         # per batch, so its scores move slightly with batch-mates (up to ~0.03 in reward).
@@ -75,7 +75,7 @@ class TestScoreBatch:
                 reward_model="head",
             )
         )
-        examples = bitext_examples(data_root, 8)
+        examples = bitext_examples(sample_data, 8)
         examples.insert(3, make_example("hi", "hello " * 300))
         together = scorer.score_batch(examples)
         alone = [scorer.score_batch([ex])[0] for ex in examples]

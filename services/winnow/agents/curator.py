@@ -35,6 +35,7 @@ from winnow.dedup.index import NearDuplicateIndex
 from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.export.retrain import RetrainTrigger
+from winnow.kafka.binding import binary_headers, examples_as_cloudevents
 from winnow.metrics import (
     CURATED,
     DEAD_LETTERS,
@@ -245,7 +246,21 @@ def _wire_retrain(curator: Curator, retrain: Any) -> None:
             return
         await send_all(
             retrain,
-            [(e.domain.encode(), e.model_dump_json().encode()) for e in events],
+            [
+                (
+                    e.domain.encode(),
+                    e.model_dump_json().encode(),
+                    binary_headers(
+                        event_type=e.type,
+                        event_id=e.id,
+                        service=SERVICE,
+                        time=e.created_at,
+                        subject=e.domain,
+                        extensions={"tenant": e.tenant},
+                    ),
+                )
+                for e in events
+            ],
             service=SERVICE,
         )
         for e in events:
@@ -327,8 +342,10 @@ async def curate_events(curator: Curator, events: list[Any]) -> None:
         await rebuild_index_if_stale(curator)
         outcome = await decide_and_write(curator, parsed, letters)
     count_outcome(outcome)
-    await send_all(curator.curated, id_keyed(outcome.accepted), service=SERVICE)
-    await send_all(curator.rejected, id_keyed(outcome.rejected), service=SERVICE)
+    curated = examples_as_cloudevents(outcome.accepted, "curated", SERVICE)
+    await send_all(curator.curated, curated, service=SERVICE)
+    rejected = examples_as_cloudevents(outcome.rejected, "rejected", SERVICE)
+    await send_all(curator.rejected, rejected, service=SERVICE)
     await send_all(curator.dlq, id_keyed(letters), service=SERVICE)
 
 

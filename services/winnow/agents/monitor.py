@@ -21,6 +21,7 @@ from typing import Any, Final
 import structlog
 
 from winnow.agents.runtime import WinnowApp, build_app, send_all
+from winnow.kafka.binding import binary_headers
 from winnow.metrics import EVENTS_IN, STORE_ERRORS
 from winnow.monitor.access import DashboardGuard, cookie_header, presented_key
 from winnow.monitor.core import Monitor, WindowResult, alert_event
@@ -249,7 +250,20 @@ async def _publish(
     events = [alert_event(t, s.end) for t in result.transitions]
     await send_all(
         alerts_out,
-        [(e.id.encode(), e.model_dump_json().encode()) for e in events],
+        [
+            (
+                e.id.encode(),
+                e.model_dump_json().encode(),
+                binary_headers(
+                    event_type=e.type,
+                    event_id=e.id,
+                    service=SERVICE,
+                    time=e.window_end,
+                    subject=e.rule,
+                ),
+            )
+            for e in events
+        ],
         service=SERVICE,
     )
     if settings.alert_webhook_url and result.transitions:

@@ -389,10 +389,14 @@ def example_dead_letter(
     return letter.model_copy(update={"id": hashlib.sha256(key).hexdigest()})
 
 
+Record = tuple[bytes, bytes] | tuple[bytes, bytes, list[tuple[str, bytes]]]
+"""(key, value) or (key, value, headers) for :func:`send_all`."""
+
+
 async def send_all(
-    topic: Any, records: Iterable[tuple[bytes, bytes]], *, service: str, max_backoff_s: float = 30.0
+    topic: Any, records: Iterable[Record], *, service: str, max_backoff_s: float = 30.0
 ) -> None:
-    """Produce every (key, value) and wait until the broker has them all.
+    """Produce every (key, value[, headers]) and wait until the broker has them all.
 
     Retries with back-off instead of raising: a raise would let faust ack the batch unprocessed.
     """
@@ -400,7 +404,10 @@ async def send_all(
     backoff = Backoff(max_s=max_backoff_s)
     while pending:
         try:
-            futures = [await topic.send(key=k, value=v) for k, v in pending]
+            futures = [
+                await topic.send(key=r[0], value=r[1], headers=r[2] if len(r) > 2 else None)
+                for r in pending
+            ]
             await asyncio.gather(*futures)
             return
         except Exception as exc:

@@ -21,6 +21,7 @@ from winnow.agents import SERVICES
 from winnow.errors import WinnowError
 from winnow.kafka.admin import ensure_topics
 from winnow.kafka.broker import TansuBroker, free_port
+from winnow.kafka.discovery import clear_state, write_state
 from winnow.settings import Settings
 from winnow.store.migrate import upgrade
 
@@ -69,7 +70,11 @@ class Supervisor:
         if self.embedded_broker:
             self.broker = TansuBroker().start()
             env.update(EMBEDDED_BROKER_ENV, WINNOW_KAFKA_BOOTSTRAP=self.broker.bootstrap)
-            log.info("broker_started", bootstrap=self.broker.bootstrap)
+            # Client commands in other terminals (ingest, status) find the broker through this.
+            state = write_state(
+                self.settings.data_dir, self.broker.bootstrap, self.settings.database_url
+            )
+            log.info("broker_started", bootstrap=self.broker.bootstrap, state_file=str(state))
         # Children get exactly the settings this supervisor runs with, overrides included.
         self.env = {
             **os.environ,
@@ -161,6 +166,7 @@ class Supervisor:
                 child.proc.wait()
             child.proc = None
         if self.broker is not None:
+            clear_state(self.settings.data_dir)
             self.broker.stop()
             self.broker = None
 

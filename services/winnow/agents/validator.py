@@ -9,6 +9,7 @@ import structlog
 from winnow.agents.config import normalise_options
 from winnow.agents.runtime import WinnowApp, build_app, id_keyed, run_batches, send_all
 from winnow.events import DeadLetter
+from winnow.kafka.binding import is_binary, structured_from_binary
 from winnow.metrics import CANDIDATES_OUT, DEAD_LETTERS, EVENTS_IN, PII_REDACTED
 from winnow.pii.sealing import DlqSealer
 from winnow.reasons import DeadLetterReason
@@ -66,6 +67,8 @@ def build(settings: Settings) -> WinnowApp:
             msg = event.message
             EVENTS_IN.labels(SERVICE, msg.topic).inc()
             raw = event.value if isinstance(event.value, bytes) else bytes(event.value or b"")
+            if is_binary(msg.headers):  # CloudEvents binary mode: attributes in ce_* headers
+                raw = structured_from_binary(msg.headers, raw)
             coords = Coordinates(msg.topic, msg.partition, msg.offset)
             try:
                 outcome = validate_record(

@@ -1,7 +1,8 @@
 """Benchmark text: real support Q&A read in place, stretched to any size by recombining it.
 
 Real pairs are Bitext customer-support Q&A and schema-guided-dialogue turn pairs from the shared
-datasets (``winnow.testing.fixtures.shared_data_dir()``): about 5,300 distinct pairs. Benchmarks
+datasets (``winnow.testing.fixtures.shared_data_dir()``): about 5,300 distinct pairs (648 from
+the repository's vendored sample under ``tests/data`` when the full data is absent). Benchmarks
 at 100k or 1M examples need more: :func:`bench_pairs` continues with *recombined* pairs, a real
 question
 followed by 2-5 real answer sentences drawn at random, so texts keep the corpus's vocabulary,

@@ -30,9 +30,13 @@ def db_upgrade(revision: str = "head") -> None:
 @topics_app.command("create")
 def topics_create() -> None:
     """Create every missing topic of the layout."""
+    from winnow.cli.errors import exit_on_error
     from winnow.kafka.admin import ensure_topics
+    from winnow.kafka.discovery import client_settings, one_line_errors
 
-    created = asyncio.run(ensure_topics(get_settings()))
+    settings = client_settings(get_settings())
+    with exit_on_error(), one_line_errors(settings):
+        created = asyncio.run(ensure_topics(settings, timeout_s=10.0))
     typer.echo(f"created {len(created)} topics: {', '.join(created) or '-'}")
 
 

@@ -13,6 +13,7 @@ from winnow.bench.cli import bench_app
 from winnow.cli.admin import db_app, schemas_app, settings_app, topics_app
 from winnow.cli.ingest import generate, ingest
 from winnow.cli.pipeline import broker, demo, serve, up
+from winnow.cli.status import status
 from winnow.export.cli import export
 from winnow.export.snapshots_cli import snapshots_app
 from winnow.gateway.cli import gateway_app, keys_app
@@ -36,6 +37,7 @@ app.command("up")(up)
 app.command("demo")(demo)
 app.command("generate")(generate)
 app.command("ingest")(ingest)
+app.command("status")(status)
 app.command("score")(score)
 app.command("export")(export)
 app.command("alerts")(alerts)

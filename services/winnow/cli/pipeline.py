@@ -108,14 +108,19 @@ def broker(
 ) -> None:
     """Run the embedded Kafka-protocol broker (Tansu, memory storage) until Ctrl-C."""
     from winnow.kafka.broker import TansuBroker
+    from winnow.kafka.discovery import clear_state, write_state
 
+    data_dir = get_settings().data_dir
     with TansuBroker(port=port or None) as b:
-        typer.echo(f"broker listening on {b.bootstrap} (Ctrl-C stops it)")
+        state = write_state(data_dir, b.bootstrap)
+        typer.echo(f"broker listening on {b.bootstrap}, recorded in {state} (Ctrl-C stops it)")
         try:
             while True:
                 time.sleep(1)
         except KeyboardInterrupt:
             pass
+        finally:
+            clear_state(data_dir)
 
 
 def up(

@@ -19,9 +19,9 @@ async def produce(
 ) -> int:
     """Send (topic, key, value) records, waiting for every acknowledgement; return how many."""
     producer = AIOKafkaProducer(**producer_kwargs(settings))
-    await producer.start()
     sent = 0
     try:
+        await producer.start()  # inside the try: a failed start still closes the client
         batch = []
         for topic, key, value in records:
             batch.append(await producer.send(topic, value=value, key=key))

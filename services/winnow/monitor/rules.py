@@ -75,6 +75,13 @@ class Rule(BaseModel):
     reason: str | None = None
     metric: str = "*"
     summary: str = ""
+    baseline_windows: int = Field(
+        0,
+        ge=0,
+        description="0: the threshold is absolute. N > 0: the value is the rise over the "
+        "stream's own recent level (an exponential average over about N windows, frozen while "
+        "the alert fires), and the rule stays quiet until N windows were seen.",
+    )
 
     @property
     def healthy_at(self) -> float:
@@ -190,6 +197,8 @@ class AlertEngine:
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = list(rules)
         self._state: dict[tuple[str, tuple[tuple[str, str], ...]], _State] = {}
+        # (rule, labels) -> (recent level, windows seen), for baseline-relative rules.
+        self._baseline: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[float, int]] = {}
 
     def evaluate(self, obs: Observation | WindowSummary) -> list[AlertTransition]:
         """Advance every rule by one window; the alerts that fired or resolved in it."""
@@ -198,8 +207,15 @@ class AlertEngine:
         at = obs.now or obs.summary.end
         out: list[AlertTransition] = []
         for rule in self.rules:
-            for labels, value in measure(rule, obs).items():
+            for labels, measured in measure(rule, obs).items():
                 st = self._state.setdefault((rule.name, labels), _State())
+                value = (
+                    self._relative(rule, labels, measured, st)
+                    if rule.baseline_windows
+                    else measured
+                )
+                if value is None:
+                    continue
                 st.last_value = value
                 if st.active_since is None:
                     st.breaching = st.breaching + 1 if value > rule.threshold else 0
@@ -214,6 +230,18 @@ class AlertEngine:
                         )
                         st.active_since, st.breaching, st.healthy = None, 0, 0
         return out
+
+    def _relative(
+        self, rule: Rule, labels: tuple[tuple[str, str], ...], value: float, st: _State
+    ) -> float | None:
+        """``value`` minus the recent level; None while the level is still being learnt."""
+        key = (rule.name, labels)
+        level, seen = self._baseline.get(key, (value, 0))
+        rise = value - level if seen >= rule.baseline_windows else None
+        if st.active_since is None:  # a spike must not become the new normal while it fires
+            alpha = 2.0 / (rule.baseline_windows + 1)
+            self._baseline[key] = (level + alpha * (value - level), seen + 1)
+        return rise
 
     def active(self) -> list[AlertTransition]:
         """Every alert firing now."""

@@ -99,7 +99,10 @@ class Embedder:
         tokenizer = TextTokenizer(require_file(folder / TOKENIZER, "tokenizer"), max_tokens)
         cuda = wants_cuda(config) and cuda_usable(import_ort(config.log_severity))
         if wants_cuda(config) and not cuda:
-            warn_once("cuda_unavailable", "cuda_unavailable_using_cpu", fallback="int8")
+            # No GPU here is the normal case on a laptop or a CPU node: said once, not a warning.
+            warn_once(
+                "cuda_unavailable", "cuda_unavailable_using_cpu", level="info", fallback="int8"
+            )
         chosen: Precision = precision or ("fp16" if cuda else "int8")
         path = require_file(folder / manifest.files[chosen].path, f"embedder {chosen}")
         session = open_session(path, config, cuda=cuda)

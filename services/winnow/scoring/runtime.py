@@ -69,12 +69,12 @@ def cuda_usable(ort: Any) -> bool:
     return True
 
 
-def warn_once(key: str, event: str, **kw: Any) -> None:
-    """Log ``event`` at warning level the first time ``key`` is seen in this process."""
+def warn_once(key: str, event: str, *, level: str = "warning", **kw: Any) -> None:
+    """Log ``event`` (at ``level``, warning by default) the first time ``key`` is seen here."""
     if key in _warned:
         return
     _warned.add(key)
-    _log().warning(event, **kw)
+    getattr(_log(), level)(event, **kw)
 
 
 def session_options(ort: Any, config: SessionConfig) -> Any:

@@ -104,16 +104,28 @@ def as_bytes(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc).encode()
 
 
-def shared_data_dir() -> Path:
-    """The datasets folder ``../shared/data`` beside the repository (or ``$WINNOW_SHARED_DATA``).
+SAMPLE_DATA_DIR = Path(__file__).resolve().parents[3] / "tests" / "data"
+"""The vendored dataset samples (a few hundred real rows each, same layout as the full folder)."""
 
-    Read in place, never copied: developers and CI have it beside their checkout.
+
+def full_data_dir() -> Path | None:
+    """The full public datasets, or None when this checkout has none.
+
+    ``WINNOW_DATASETS_DIR`` (the setting the training commands read) or ``WINNOW_SHARED_DATA``
+    names the folder; without either, ``../shared/data`` beside the repository is used when it
+    exists (this workspace's layout). Read in place, never copied.
     """
-    env = os.environ.get("WINNOW_SHARED_DATA")
-    if env:
-        return Path(env)
+    for name in ("WINNOW_DATASETS_DIR", "WINNOW_SHARED_DATA"):
+        if os.environ.get(name):
+            return Path(os.environ[name])
     beside_repo = Path(__file__).resolve().parents[3].parent / "shared" / "data"
-    return beside_repo if beside_repo.exists() else Path("../shared/data").resolve()
+    return beside_repo if beside_repo.is_dir() else None
+
+
+def shared_data_dir() -> Path:
+    """The best data at hand: the full datasets when present, else the vendored samples."""
+    full = full_data_dir()
+    return full if full is not None and full.is_dir() else SAMPLE_DATA_DIR
 
 
 class TcpProxy:

@@ -17,7 +17,7 @@ import pytest
 import structlog
 
 from winnow.settings import Settings
-from winnow.testing.fixtures import shared_data_dir
+from winnow.testing.fixtures import SAMPLE_DATA_DIR, full_data_dir
 from winnow.testing.models import ensure_models
 
 REPO = Path(__file__).resolve().parents[3]
@@ -36,18 +36,28 @@ def models_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    """The shared datasets beside the repository (read in place).
+    """The full public datasets (read in place), for the tests that train or count on them.
 
-    Absent, the test is skipped on a workstation and fails under CI (``CI=true``), where a skip
-    would hide the tests that train and measure on real data.
+    Absent, the test is skipped with the reason on a workstation and fails under CI
+    (``CI=true``), where a skip would hide the tests that train and measure on real data.
     """
-    root = shared_data_dir()
-    if not root.is_dir():
-        reason = f"shared datasets not found at {root} (set WINNOW_SHARED_DATA to their folder)"
+    root = full_data_dir()
+    if root is None or not root.is_dir():
+        reason = (
+            f"full datasets not found (at {root}): set WINNOW_DATASETS_DIR to their folder"
+            if root is not None
+            else "full datasets not found: set WINNOW_DATASETS_DIR to their folder"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"the dataset tests must run in CI: {reason}")
         pytest.skip(reason)
     return root
+
+
+@pytest.fixture(scope="session")
+def sample_data() -> Path:
+    """The vendored samples under ``tests/data``: real rows, always present in a checkout."""
+    return SAMPLE_DATA_DIR
 
 
 @pytest.fixture

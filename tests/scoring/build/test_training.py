@@ -55,6 +55,7 @@ class TestMLP:
 
 
 class TestDatasets:
+    @pytest.mark.datasets
     def test_hh_rlhf_pairs(self, data_root: Path) -> None:
         """HH-RLHF yields last-turn prompts with differing final answers, none empty."""
         pairs = ds.hh_rlhf(data_root)
@@ -64,9 +65,15 @@ class TestDatasets:
         leaked = [p for p in pairs if "Human:" in p.chosen or "Assistant:" in p.chosen]
         assert len(leaked) < 0.01 * len(pairs)
 
-    def test_qa_feedback_pairs(self, data_root: Path) -> None:
+    def test_hh_rlhf_sample_pairs(self, sample_data: Path) -> None:
+        """The vendored HH-RLHF lines (100 per subset) give a pair for almost every dialogue."""
+        pairs = ds.hh_rlhf(sample_data)
+        assert 280 <= len(pairs) <= 300
+        assert all(p.prompt and p.chosen and p.rejected != p.chosen for p in pairs)
+
+    def test_qa_feedback_pairs(self, sample_data: Path) -> None:
         """QA-Feedback gives preference pairs and correction-over-prediction pairs."""
-        sources = {p.source for p in ds.qa_feedback(data_root)}
+        sources = {p.source for p in ds.qa_feedback(sample_data)}
         assert sources == {"qa-feedback/preference", "qa-feedback/correction"}
 
     def test_split_is_stable_and_disjoint(self) -> None:
@@ -119,6 +126,7 @@ def banking_subset(data_root: Path, dest: Path, per_label: int) -> list[str]:
     return chosen
 
 
+@pytest.mark.datasets
 class TestCustomTaxonomy:
     def test_banking77_router_via_cli(
         self, models_dir: Path, data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

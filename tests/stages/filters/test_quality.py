@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 
-import pytest
-
 from winnow.agents.config import filter_config
 from winnow.events import SOURCE_EVENT_ADAPTER
 from winnow.example import Example
@@ -25,14 +23,14 @@ from winnow.stages.filters.quality import (
     resolve_limits,
 )
 from winnow.stages.normalise import event_to_examples
-from winnow.testing.fixtures import shared_data_dir, synthetic_event, ticket_event
+from winnow.testing.fixtures import SAMPLE_DATA_DIR, synthetic_event, ticket_event
 
 GOOD = (
     "Your refund was issued today and will reach your card within five business days. "
     "You can follow it under Orders, then Refunds, in your account."
 )
 BITEXT = (
-    shared_data_dir()
+    SAMPLE_DATA_DIR
     / "bitext-customer-support-llm/Bitext_Sample_Customer_Support_Training_Dataset.shared.csv"
 )
 
@@ -163,7 +161,6 @@ class TestDefaults:
         out = decide(_ex("As an AI language model I cannot help with that request."), filters)
         assert out.decision is not None and out.decision.reasons == [DropReason.BOILERPLATE]
 
-    @pytest.mark.skipif(not BITEXT.exists(), reason="shared Bitext data not present")
     def test_bitext_answers_not_boilerplate(self) -> None:
         """Real Bitext answers are almost never flagged by the new text filters."""
         with BITEXT.open(newline="") as fh:

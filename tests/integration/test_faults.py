@@ -324,9 +324,10 @@ def test_postgres_outage_turns_curators_unready_and_loses_nothing(pipeline: Pipe
             200,
             200,
         ]
-        # Retries back off exponentially, 0.2 s doubling up to WINNOW_STORE_RETRY_MAX_S (1 s).
+        # Retries back off exponentially, 0.2 s doubling up to WINNOW_STORE_RETRY_MAX_S (1 s);
+        # each wait is a jittered draw below that ceiling.
         wait_until(
-            lambda: all('"retry_in_s": 1.0' in log.read_text() for log in curator_logs),
+            lambda: all('"retry_ceiling_s": 1.0' in log.read_text() for log in curator_logs),
             30,
             p.sup,
             "for the store retries to back off to 1 s",

@@ -106,6 +106,8 @@ async def with_store_retry(
                 operation=operation,
                 error=type(exc).__name__,
                 detail=detail,
+                # The ceiling shows the doubling under the jitter (the draw itself is random).
+                retry_ceiling_s=round(backoff.ceiling_s, 3),
                 retry_in_s=round(delay := backoff.next(), 3),
             )
             await asyncio.sleep(delay)

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from winnow.settings_conversations import ConversationSettings
 from winnow.settings_gateway import GatewaySettings
 from winnow.settings_privacy import PrivacySettings
 from winnow.settings_snapshots import SnapshotStoreSettings
@@ -44,7 +45,7 @@ def _default_score_thresholds() -> dict[str, dict[str, float]]:
     }
 
 
-class Settings(PrivacySettings, SnapshotStoreSettings, GatewaySettings):
+class Settings(PrivacySettings, SnapshotStoreSettings, GatewaySettings, ConversationSettings):
     """Winnow's settings; construct through :func:`get_settings` so a process builds them once."""
 
     model_config = SettingsConfigDict(env_prefix="WINNOW_", extra="ignore")
@@ -136,27 +137,6 @@ class Settings(PrivacySettings, SnapshotStoreSettings, GatewaySettings):
         16000,
         ge=1,
         description="Prompts (all turns before the answer) longer than this are rejected.",
-    )
-
-    ticket_example_shape: Literal["conversation", "per_turn"] = Field(
-        "conversation",
-        description="How a support ticket becomes examples: `conversation` is one multi-turn "
-        "example with training weight 1 only on substantive agent turns (greetings, identity "
-        "checks and goodbyes get 0); `per_turn` is one example per substantive agent turn.",
-    )
-    max_conversation_tokens: int | None = Field(
-        8192,
-        ge=1,
-        description="Support conversations longer than this many tokens (4 characters a token) "
-        "are rejected (conversation_too_long); unset turns the check off.",
-    )
-    category_map: dict[str, str] = Field(
-        default_factory=dict,
-        description="Producer ticket categories and tags -> router labels (JSON), e.g. "
-        '`{"Billing": "invoice", "tag:lost-card": "payment"}`: keys are matched case-'
-        "insensitively against the ticket's `category`, and `tag:<tag>` against its tags. A "
-        "mapped ticket takes that domain (the router's own answer is kept in the "
-        "`router_agrees` score); an unmapped one is routed by its issue statement.",
     )
 
     # --- Scoring models ----------------------------------------------------------------------

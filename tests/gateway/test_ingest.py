@@ -251,8 +251,10 @@ class TestLimits:
             capsys.readouterr()
             client.get("/v1/stats", headers={"X-API-Key": key})
             assert client.get("/v1/stats", headers={"X-API-Key": key}).status_code == 429
-        # Console (key=value) or JSON lines, whichever renderer an earlier test left configured.
-        out = capsys.readouterr().out.splitlines()
+        # Console (key=value) or JSON, on stdout (structlog's defaults) or stderr (Winnow's own
+        # configuration): whichever an earlier test left configured.
+        captured = capsys.readouterr()
+        out = (captured.out + captured.err).splitlines()
         lines = [ln for ln in out if "status=429" in ln or '"status": 429' in ln]
         assert lines and all(
             f"key_id={key_id}" in ln or f'"key_id": "{key_id}"' in ln for ln in lines

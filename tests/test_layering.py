@@ -33,6 +33,12 @@ LAYER_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...
     ),
     (("winnow.scoring",), ("winnow.scoring.build",), ("winnow.scoring.build",)),
     (("winnow.store",), ("winnow.stages",), ()),
+    # Tracing belongs to the adapters (agents, gateway): the stages and the store stay plain.
+    (
+        ("winnow.stages", "winnow.pii", "winnow.store", "winnow.dedup", "winnow.scoring"),
+        ("winnow.tracing", "opentelemetry"),
+        (),
+    ),
 )
 
 

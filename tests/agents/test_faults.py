@@ -16,9 +16,10 @@ from sqlalchemy import select
 from tests.integration.fault_filters import POISON_MARKER, MarkerFilter, PoisonError
 from tests.integration.helpers import count_rows, fresh_store
 
+from winnow.agents.batches import example_dead_letter
 from winnow.agents.config import filter_config
 from winnow.agents.curator import is_store_error, write_isolating
-from winnow.agents.runtime import WinnowApp, build_app, example_dead_letter
+from winnow.agents.runtime import WinnowApp, build_app
 from winnow.dedup.index import NearDuplicateIndex
 from winnow.errors import ConfigurationError
 from winnow.example import Decision, Example

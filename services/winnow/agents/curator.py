@@ -16,20 +16,20 @@ from functools import partial
 from typing import Any, Final, TypeVar
 
 import structlog
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 
-from winnow.agents.config import filter_config
-from winnow.agents.runtime import (
+from winnow.agents.batches import (
     Stopwatch,
-    WinnowApp,
-    build_app,
     example_dead_letter,
     id_keyed,
     parse_examples,
     run_batches,
     send_all,
 )
+from winnow.agents.config import filter_config
+from winnow.agents.runtime import WinnowApp, build_app
 from winnow.backoff import Backoff
 from winnow.dedup.index import NearDuplicateIndex
 from winnow.events import DeadLetter
@@ -55,6 +55,7 @@ from winnow.store import ExampleStore
 from winnow.store.deadletters import purge_dead_letters
 from winnow.store.store import WriteOutcome
 from winnow.topics import TopicLayout
+from winnow.tracing import BatchTrace
 
 SERVICE: Final = "curator"
 log = structlog.get_logger(SERVICE)
@@ -336,25 +337,27 @@ def poison_record(example: Example, exc: Exception, step: str) -> DeadLetter:
     return letter
 
 
-async def curate_events(curator: Curator, events: list[Any]) -> None:
+async def curate_events(curator: Curator, events: list[Any], spans: BatchTrace) -> None:
     """One batch of scored examples: decide, store, then produce to curated/rejected/DLQ."""
-    parsed, letters = parse_examples(events, SERVICE)
+    parsed, letters = parse_examples(events, SERVICE, spans)
     # The lock spans decide + write: a rebuild in between would miss this batch.
     async with curator.index_lock:
         await rebuild_index_if_stale(curator)
-        outcome = await decide_and_write(curator, parsed, letters)
+        outcome = await decide_and_write(curator, parsed, letters, spans)
     count_outcome(outcome)
-    curated = examples_as_cloudevents(outcome.accepted, "curated", SERVICE)
+    curated = examples_as_cloudevents(outcome.accepted, "curated", SERVICE, spans.headers_for)
     await send_all(curator.curated, curated, service=SERVICE)
-    rejected = examples_as_cloudevents(outcome.rejected, "rejected", SERVICE)
+    rejected = examples_as_cloudevents(outcome.rejected, "rejected", SERVICE, spans.headers_for)
     await send_all(curator.rejected, rejected, service=SERVICE)
     await send_all(curator.dlq, id_keyed(letters), service=SERVICE)
 
 
 async def decide_and_write(
-    curator: Curator, parsed: list[Example], letters: list[DeadLetter]
+    curator: Curator, parsed: list[Example], letters: list[DeadLetter], spans: BatchTrace
 ) -> WriteOutcome:
-    """Curate and store a batch (under the index lock); poison examples go to ``letters``."""
+    """Curate and store a batch (under the index lock); poison examples go to ``letters``.
+
+    The store write is a span of the batch (``spans``)."""
     index, store = curator.index, curator.store
     # In a thread (language detection and MinHash cost milliseconds per example) and retried
     # like a write: near-duplicate checks read candidates from the store.
@@ -370,9 +373,11 @@ async def decide_and_write(
         ),
     )
     letters.extend(poison_record(example, error, "curate") for example, error in failed)
-    outcome, refused = await curator.retry(
-        "write_decisions", partial(write_isolating, store, decided, signatures)
-    )
+    attributes = store_span(store, "write_decisions", decided)
+    with spans.span("store write", kind=SpanKind.CLIENT, attributes=attributes):
+        outcome, refused = await curator.retry(
+            "write_decisions", partial(write_isolating, store, decided, signatures)
+        )
     letters.extend(poison_record(example, error, "write") for example, error in refused)
     index.forget_recent()
     DEDUP_CANDIDATES_CAPPED.inc(index.capped_checks - curator.capped_seen)
@@ -419,7 +424,20 @@ def read_dead_letters(events: list[Any]) -> list[DeadLetter]:
     return letters
 
 
-async def record_dead_letter_events(curator: Curator, events: list[Any]) -> None:
+async def record_dead_letter_events(curator: Curator, events: list[Any], spans: BatchTrace) -> None:
     """One DLQ batch: record every dead letter in the store (retried through outages)."""
     letters = read_dead_letters(events)
-    await curator.retry("record_dead_letters", partial(record_isolating, curator.store, letters))
+    attributes = store_span(curator.store, "record_dead_letters", letters)
+    with spans.span("store write", kind=SpanKind.CLIENT, attributes=attributes):
+        await curator.retry(
+            "record_dead_letters", partial(record_isolating, curator.store, letters)
+        )
+
+
+def store_span(store: ExampleStore, operation: str, rows: Sequence[object]) -> dict[str, Any]:
+    """Attributes of a store-write span (the OpenTelemetry database conventions)."""
+    return {
+        "db.system.name": store.engine.dialect.name,
+        "db.operation.name": operation,
+        "db.operation.batch.size": len(rows),
+    }

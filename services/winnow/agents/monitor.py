@@ -20,7 +20,8 @@ from typing import Any, Final
 
 import structlog
 
-from winnow.agents.runtime import WinnowApp, build_app, send_all
+from winnow.agents.batches import send_all
+from winnow.agents.runtime import WinnowApp, build_app
 from winnow.kafka.binding import binary_headers
 from winnow.metrics import EVENTS_IN, STORE_ERRORS
 from winnow.monitor.access import DashboardGuard, cookie_header, presented_key

@@ -11,20 +11,23 @@ from typing import Any, Final
 
 import structlog
 
-from winnow.agents.runtime import (
-    WinnowApp,
-    build_app,
+from winnow.agents.batches import (
+    Handler,
+    Record,
     example_dead_letter,
     id_keyed,
     parse_examples,
     run_batches,
     send_all,
+    traced,
 )
+from winnow.agents.runtime import WinnowApp, build_app
 from winnow.dedup.index import dedup_partition_key
 from winnow.metrics import DEAD_LETTERS
 from winnow.settings import Settings
 from winnow.stages.score import BatchScorer, heuristic_batch, score_isolating, with_quality_models
 from winnow.topics import TopicLayout
+from winnow.tracing import BatchTrace
 
 SERVICE: Final = "scorer"
 log = structlog.get_logger(SERVICE)
@@ -59,25 +62,30 @@ def build(settings: Settings, scorer: BatchScorer | None = None) -> WinnowApp:
     )
     scored = app.topic(layout.scored, key_serializer="raw", value_serializer="raw")
     dlq = app.topic(layout.dlq, key_serializer="raw", value_serializer="raw")
-    score_batch = scorer or load_batch_scorer(settings)
+    score_events = handler(scorer or load_batch_scorer(settings), scored, dlq)
 
     @app.agent(candidates)
     async def score(stream: Any) -> None:
         await run_batches(app, stream, settings, score_events)
 
-    async def score_events(events: list[Any]) -> None:
-        examples, letters = parse_examples(events, SERVICE)
+    return app
+
+
+def handler(score_batch: BatchScorer, scored: Any, dlq: Any) -> Handler:
+    """The scorer's batch handler: score, then produce to ``scored`` (and ``dlq``) topics."""
+
+    async def score_events(events: list[Any], spans: BatchTrace) -> None:
+        examples, letters = parse_examples(events, SERVICE, spans)
         # Off the event loop: ONNX inference would starve faust's heartbeats.
         results, poison = await asyncio.to_thread(score_isolating, score_batch, examples)
+        dead: list[Record] = [*id_keyed(letters)]
         for example, error in poison:
             letter = example_dead_letter(example, error, stage=SERVICE)
             DEAD_LETTERS.labels(SERVICE, letter.reason.value).inc()
-            letters.append(letter)
-        await send_all(
-            scored,
-            [(dedup_partition_key(e).encode(), e.model_dump_json().encode()) for e in results],
-            service=SERVICE,
-        )
-        await send_all(dlq, id_keyed(letters), service=SERVICE)
+            dead.append(
+                (letter.id.encode(), letter.model_dump_json().encode(), spans.headers_for(example))
+            )
+        await send_all(scored, traced(results, dedup_partition_key, spans), service=SERVICE)
+        await send_all(dlq, dead, service=SERVICE)
 
-    return app
+    return score_events

@@ -6,8 +6,9 @@ from typing import Any, Final
 
 import structlog
 
+from winnow.agents.batches import Handler, Record, run_batches, send_all
 from winnow.agents.config import normalise_options
-from winnow.agents.runtime import WinnowApp, build_app, id_keyed, run_batches, send_all
+from winnow.agents.runtime import WinnowApp, build_app
 from winnow.events import DeadLetter
 from winnow.kafka.binding import is_binary, structured_from_binary
 from winnow.metrics import CANDIDATES_OUT, DEAD_LETTERS, EVENTS_IN, PII_REDACTED
@@ -17,6 +18,7 @@ from winnow.settings import Settings
 from winnow.stages.decode import Coordinates, dead_letter
 from winnow.stages.validate import validate_record
 from winnow.topics import TopicLayout
+from winnow.tracing import BatchTrace
 
 SERVICE: Final = "validator"
 log = structlog.get_logger(SERVICE)
@@ -52,18 +54,24 @@ def build(settings: Settings) -> WinnowApp:
     )
     candidates = app.topic(layout.candidates, key_serializer="raw", value_serializer="raw")
     dlq = app.topic(layout.dlq, key_serializer="raw", value_serializer="raw")
-    sealer, subject_key = _privacy(settings)
-
-    options = normalise_options(settings)
+    validate_events = handler(settings, candidates, dlq)
 
     @app.agent(sources)
     async def validate(stream: Any) -> None:
         await run_batches(app, stream, settings, validate_events)
 
-    async def validate_events(events: list[Any]) -> None:
-        good: list[tuple[bytes, bytes]] = []
-        bad: list[tuple[bytes, bytes]] = []
-        for event in events:
+    return app
+
+
+def handler(settings: Settings, candidates: Any, dlq: Any) -> Handler:
+    """The validator's batch handler: validate each record, produce to ``candidates`` or ``dlq``."""
+    sealer, subject_key = _privacy(settings)
+    options = normalise_options(settings)
+
+    async def validate_events(events: list[Any], spans: BatchTrace) -> None:
+        good: list[Record] = []
+        bad: list[Record] = []
+        for position, event in enumerate(events):
             msg = event.message
             EVENTS_IN.labels(SERVICE, msg.topic).inc()
             raw = event.value if isinstance(event.value, bytes) else bytes(event.value or b"")
@@ -80,7 +88,14 @@ def build(settings: Settings) -> WinnowApp:
                     orders=settings.pii_order_numbers,
                     surrogates=settings.lone_surrogates,
                 )
-                encoded = [] if isinstance(outcome, DeadLetter) else id_keyed(outcome)
+                encoded: list[Record] = (
+                    []
+                    if isinstance(outcome, DeadLetter)
+                    else [
+                        (e.id.encode(), e.model_dump_json().encode(), spans.headers(position))
+                        for e in outcome
+                    ]
+                )
             except Exception as exc:
                 # validate_record turns every bad input into a dead letter; this is a bug
                 # meeting odd input. The record is dead-lettered with the error, the rest go on.
@@ -103,7 +118,9 @@ def build(settings: Settings) -> WinnowApp:
                     offset=msg.offset,
                 )
                 sealed = sealer.seal(outcome, subject_key)
-                bad.append((sealed.id.encode(), sealed.model_dump_json().encode()))
+                bad.append(
+                    (sealed.id.encode(), sealed.model_dump_json().encode(), spans.headers(position))
+                )
                 continue
             for example in outcome:
                 CANDIDATES_OUT.labels(example.kind.value).inc()
@@ -113,4 +130,4 @@ def build(settings: Settings) -> WinnowApp:
         await send_all(candidates, good, service=SERVICE)
         await send_all(dlq, bad, service=SERVICE)
 
-    return app
+    return validate_events

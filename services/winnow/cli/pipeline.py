@@ -100,6 +100,12 @@ SERVICES: dict[Service, Callable[[Settings], None]] = {
 def serve(name: Annotated[Service, typer.Argument(help="The service to run.")]) -> None:
     """Run one service (a faust worker) until SIGTERM."""
     _setup()
+    if name is not Service.gateway:  # the gateway configures its own, beside its pepper check
+        from winnow.cli.errors import exit_on_error
+        from winnow.tracing import configure_tracing
+
+        with exit_on_error():
+            configure_tracing(f"winnow-{name.value}")
     SERVICES[name](get_settings())
 
 

@@ -17,11 +17,14 @@ import structlog
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.requests import ClientDisconnect
 
+from winnow import tracing
 from winnow.errors import ConfigurationError
 from winnow.gateway.auth import require
 from winnow.gateway.docs import add_docs
@@ -41,12 +44,15 @@ from winnow.gateway.ratelimit import RateLimiter
 from winnow.gateway.reads import known_query_only
 from winnow.gateway.reads import router as reads_router
 from winnow.gateway.serving import uvicorn_options
+from winnow.kafka.binding import is_binary, structured_from_binary
 from winnow.metrics import READY
 from winnow.settings import Settings
 from winnow.store.store import ExampleStore
 
 log = structlog.get_logger(__name__)
 _QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+HTTP_PREFIX = "ce-"
+"""Header prefix of CloudEvents attributes in the HTTP binding's binary mode."""
 
 
 class ErrorBody(BaseModel):
@@ -168,6 +174,30 @@ def _cache(app: FastAPI) -> dict[str, Any]:
 
 def _add_middleware(app: FastAPI) -> None:
     @app.middleware("http")
+    async def traced(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Added first, so it runs innermost: the request log and metrics stay as they were.
+        tracer = tracing.tracer()
+        if tracer is None or request.url.path in _QUIET_ROUTES:
+            return await call_next(request)
+        parent = propagate.extract(dict(request.headers))  # W3C traceparent, or a new trace
+        attributes = {"http.request.method": request.method, "url.path": request.url.path}
+        span = tracer.start_span(
+            request.method, context=parent, kind=SpanKind.SERVER, attributes=attributes
+        )
+        with trace.use_span(span, end_on_exit=True):
+            response = await call_next(request)
+            route = getattr(request.scope.get("route"), "path", None)
+            if route is not None:
+                span.update_name(f"{request.method} {route}")
+                span.set_attribute("http.route", route)
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 500:
+                span.set_status(StatusCode.ERROR)
+        return response
+
+    @app.middleware("http")
     async def measure(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
@@ -237,17 +267,13 @@ def _add_ingest(app: FastAPI) -> None:
     async def ingest(
         request: Request, key: Annotated[ApiKey, Depends(require(Scope.INGEST))]
     ) -> IngestResponse | JSONResponse:
-        """Validate each event as the pipeline would and produce the valid ones (202)."""
+        """Validate each event as the pipeline would and produce the valid ones (202).
+
+        CloudEvents over HTTP in either content mode: structured (`application/cloudevents+json`,
+        or `application/cloudevents-batch+json` for an array) or binary (`ce-*` headers, `data`
+        as the body)."""
         try:
-            check_encoding(request.headers.get("content-encoding", ""))
-            body = await _read_body(
-                request, settings.gateway_max_body_bytes, settings.gateway_body_timeout_s
-            )
-            items = split_body(
-                body,
-                request.headers.get("content-type", "application/json"),
-                max_batch=settings.gateway_max_batch,
-            )
+            items = await _body_items(request, settings)
         except BodyError as exc:
             # A body cut short leaves the connection unusable: close it after answering.
             headers = {"Connection": "close"} if exc.status == 408 else None
@@ -258,28 +284,19 @@ def _add_ingest(app: FastAPI) -> None:
             max_event_bytes=settings.max_event_bytes,
             surrogates=settings.lone_surrogates,
         )
-        publisher: Publisher = app.state.publisher
         if not parsed.events:
             # Nothing to produce: per-item refusals are the answer whether Kafka is up or not.
             EVENTS.labels("rejected").inc(len(parsed.rejected))
             return IngestResponse(accepted=[], duplicates=[], rejected=parsed.rejected)
-        if not publisher.ready:
+        if not app.state.publisher.ready:
             return JSONResponse({"detail": "Kafka is unavailable"}, status_code=503)
         first: dict[str, tuple[str, bytes]] = {}
         for _, event, raw in parsed.events:
             first.setdefault(event.id, (event.type, raw))
-        engine = app.state.engine
-        claimed, claimed_at = await run_in_threadpool(
-            claim, engine, key.tenant, list(first), window_s=settings.gateway_dedup_window_s
-        )
-        accepted = [i for i in first if i in claimed]
-        records = [(publisher.topic_for(first[i][0]), i.encode(), first[i][1]) for i in accepted]
-        try:
-            await publisher.send(records)
-        except Exception as exc:
-            await run_in_threadpool(release, engine, key.tenant, accepted, claimed_at)
-            log.warning("gateway_produce_failed", error=type(exc).__name__, key_id=key.id)
+        produced = await _claim_and_produce(app, key, first)
+        if produced is None:
             return JSONResponse({"detail": "Kafka is unavailable"}, status_code=503)
+        accepted, claimed = produced
         # An id repeated inside the request counts once as accepted, then as a duplicate.
         seen: set[str] = set()
         dupes: list[str] = []
@@ -291,6 +308,46 @@ def _add_ingest(app: FastAPI) -> None:
         EVENTS.labels("duplicate").inc(len(dupes))
         EVENTS.labels("rejected").inc(len(parsed.rejected))
         return IngestResponse(accepted=accepted, duplicates=dupes, rejected=parsed.rejected)
+
+
+async def _body_items(request: Request, settings: Settings) -> list[bytes]:
+    """The request's raw events; a binary-mode CloudEvent becomes its structured form."""
+    check_encoding(request.headers.get("content-encoding", ""))
+    limit, timeout_s = settings.gateway_max_body_bytes, settings.gateway_body_timeout_s
+    body = await _read_body(request, limit, timeout_s)
+    headers = request.headers.items()
+    if is_binary(headers, prefix=HTTP_PREFIX):
+        return [structured_from_binary(headers, body, prefix=HTTP_PREFIX, percent_encoded=True)]
+    content_type = request.headers.get("content-type", "application/json")
+    return split_body(body, content_type, max_batch=settings.gateway_max_batch)
+
+
+async def _claim_and_produce(
+    app: FastAPI, key: ApiKey, first: dict[str, tuple[str, bytes]]
+) -> tuple[list[str], set[str]] | None:
+    """Claim the event ids (dedup window) and produce the claimed ones, each in a ``create``
+    span whose context its record carries; (accepted, claimed), or None when Kafka failed."""
+    publisher: Publisher = app.state.publisher
+    settings: Settings = app.state.settings
+    engine = app.state.engine
+    claimed, claimed_at = await run_in_threadpool(
+        claim, engine, key.tenant, list(first), window_s=settings.gateway_dedup_window_s
+    )
+    accepted = [i for i in first if i in claimed]
+    topics = [publisher.topic_for(first[i][0]) for i in accepted]
+    try:
+        with tracing.producing(list(zip(topics, accepted, strict=True))) as headers:
+            await publisher.send(
+                [
+                    (t, i.encode(), first[i][1], h)
+                    for t, i, h in zip(topics, accepted, headers, strict=True)
+                ]
+            )
+    except Exception as exc:
+        await run_in_threadpool(release, engine, key.tenant, accepted, claimed_at)
+        log.warning("gateway_produce_failed", error=type(exc).__name__, key_id=key.id)
+        return None
+    return accepted, claimed
 
 
 def _add_ops(app: FastAPI) -> None:
@@ -326,6 +383,7 @@ def run(settings: Settings) -> None:
 
     configure_logging(settings)
     try:
+        tracing.configure_tracing("winnow-gateway")
         _pepper(settings)
     except ConfigurationError as exc:
         raise SystemExit(f"winnow gateway: {exc}") from None

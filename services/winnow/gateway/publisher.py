@@ -14,6 +14,9 @@ from winnow.topics import SOURCE_FOR_TYPE, TopicLayout
 
 log = structlog.get_logger(__name__)
 
+OutRecord = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
+"""(topic, key, value, headers) for :meth:`Publisher.send`."""
+
 
 class Publisher:
     """Starts an aiokafka producer in the background (retrying) and sends batches through it."""
@@ -60,12 +63,15 @@ class Publisher:
             await self._producer.stop()
             self._producer = None
 
-    async def send(self, records: list[tuple[str, bytes, bytes]], timeout_s: float = 10.0) -> None:
-        """Produce (topic, key, value) records and wait for every acknowledgement."""
+    async def send(self, records: list[OutRecord], timeout_s: float = 10.0) -> None:
+        """Produce (topic, key, value, headers) records and wait for every acknowledgement."""
         if not records:
             return
         if self._producer is None:
             raise ConnectionError("the Kafka producer is not connected")
-        futures = [await self._producer.send(t, value=v, key=k) for t, k, v in records]
+        futures = [
+            await self._producer.send(t, value=v, key=k, headers=h or None)
+            for t, k, v, h in records
+        ]
         async with asyncio.timeout(timeout_s):
             await asyncio.gather(*futures)

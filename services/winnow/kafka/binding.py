@@ -6,15 +6,17 @@ mode carries the attributes in ``ce_*`` headers and ``data`` alone in the value;
 :func:`structured_from_binary` turns such a record into the structured form before decoding, so
 one decoder (and one dead-letter path) serves both. Winnow's own records (examples, retrain and
 alert events) go out in binary mode: their values stay what consumers already read, and the
-``ce_*`` headers make each one a CloudEvent.
+``ce_*`` headers make each one a CloudEvent. The gateway reads the HTTP binding's binary mode
+(``ce-*`` headers, percent-encoded) through the same function.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from winnow.example import Example
 
@@ -23,10 +25,11 @@ CONTENT_TYPE = "content-type"
 SOURCE = "urn:winnow"
 """``source`` of the events Winnow emits (``urn:winnow:<service>``)."""
 
-Headers = Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None
+Headers = Mapping[str, bytes] | Iterable[tuple[str, bytes]] | Iterable[tuple[str, str]] | None
+"""Kafka record headers (bytes values) or HTTP headers (text values)."""
 
 
-def _pairs(headers: Headers) -> list[tuple[str, bytes]]:
+def _pairs(headers: Headers) -> list[tuple[str, bytes | str]]:
     if headers is None:
         return []
     if isinstance(headers, Mapping):
@@ -34,24 +37,29 @@ def _pairs(headers: Headers) -> list[tuple[str, bytes]]:
     return list(headers)
 
 
-def is_binary(headers: Headers) -> bool:
+def is_binary(headers: Headers, *, prefix: str = HEADER_PREFIX) -> bool:
     """True when the record is a binary-mode CloudEvent (it has a ``ce_specversion`` header)."""
-    return any(k.lower() == "ce_specversion" for k, _ in _pairs(headers))
+    return any(k.lower() == f"{prefix}specversion" for k, _ in _pairs(headers))
 
 
-def structured_from_binary(headers: Headers, value: bytes) -> bytes:
+def structured_from_binary(
+    headers: Headers, value: bytes, *, prefix: str = HEADER_PREFIX, percent_encoded: bool = False
+) -> bytes:
     """The structured-mode JSON of a binary-mode record, ``value`` spliced in as ``data``.
 
     The value is not parsed here: invalid JSON or UTF-8 in it reaches the decoder, which
     dead-letters it with the usual reason. Header values that are not UTF-8 are replaced
-    character-wise and then fail validation where they matter.
+    character-wise and then fail validation where they matter. The HTTP binding uses the
+    ``ce-`` prefix and percent-encodes header values (``percent_encoded``); Kafka's is ``ce_``.
     """
     attributes: dict[str, str] = {}
     for key, raw in _pairs(headers):
         name = key.lower()
-        text = bytes(raw or b"").decode("utf-8", errors="replace")
-        if name.startswith(HEADER_PREFIX) and len(name) > len(HEADER_PREFIX):
-            attributes[name[len(HEADER_PREFIX) :]] = text
+        text = raw if isinstance(raw, str) else bytes(raw or b"").decode("utf-8", errors="replace")
+        if percent_encoded:
+            text = unquote(text)
+        if name.startswith(prefix) and len(name) > len(prefix):
+            attributes[name[len(prefix) :]] = text
         elif name == CONTENT_TYPE:
             attributes["datacontenttype"] = text
     attributes.pop("data", None)  # ``data`` is the value, never a header
@@ -87,10 +95,15 @@ def binary_headers(
 
 
 def examples_as_cloudevents(
-    examples: Iterable[Example], status: str, service: str
+    examples: Iterable[Example],
+    status: str,
+    service: str,
+    more_headers: Callable[[Example], list[tuple[str, bytes]]] | None = None,
 ) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
     """Curated or rejected examples keyed by id, each a binary-mode CloudEvent
-    (``winnow.example.<status>.v1``; the value is the ``Example`` JSON consumers read)."""
+    (``winnow.example.<status>.v1``; the value is the ``Example`` JSON consumers read).
+
+    ``more_headers`` adds each example's own (its trace context)."""
     now = datetime.now(UTC)
     return [
         (
@@ -103,7 +116,8 @@ def examples_as_cloudevents(
                 time=now,
                 subject=e.source.event_id,
                 extensions={"tenant": e.tenant},
-            ),
+            )
+            + (more_headers(e) if more_headers else []),
         )
         for e in examples
     ]

@@ -30,7 +30,12 @@ def test_spec_documents_auth_and_limits() -> None:
     codes = set(doc["paths"]["/v1/events"]["post"]["responses"])
     assert codes == {"202", "400", "401", "403", "408", "413", "415", "429", "503"}
     body = doc["paths"]["/v1/events"]["post"]["requestBody"]["content"]
-    assert set(body) == {"application/json", "application/x-ndjson"}
+    assert set(body) == {
+        "application/json",
+        "application/x-ndjson",
+        "application/cloudevents+json",
+        "application/cloudevents-batch+json",
+    }
 
 
 def test_cli_regenerates(tmp_path: Path) -> None:

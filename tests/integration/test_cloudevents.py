@@ -1,17 +1,26 @@
-"""A CloudEvents-SDK producer, binary and structured mode, through the real pipeline."""
+"""A CloudEvents-SDK producer, binary and structured mode, through the real pipeline: on Kafka
+(services under the supervisor) and over HTTP (the gateway, then the services' real handlers)."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from cloudevents.core.bindings import http as ce_http
 from cloudevents.v1 import kafka as ce_kafka
 from cloudevents.v1.http import CloudEvent
 from sqlalchemy import select
+from tests.gateway.conftest import gateway_settings, running_client
+from tests.gateway.test_cloudevents import post, sdk_event
+from tests.integration.inprocess import run_pipeline
 
 from winnow.agents.supervisor import Supervisor
+from winnow.kafka.admin import ensure_topics
+from winnow.kafka.broker import TansuBroker
 from winnow.settings import Settings
 from winnow.store import ExampleStore
 from winnow.store.migrate import upgrade
@@ -88,4 +97,34 @@ def test_sdk_events_in_both_modes_are_curated(tmp_path: Path) -> None:
     out = ce_kafka.from_binary(curated)
     assert out["type"] == "winnow.example.curated.v1" and out["tenant"] == "acme"
     assert out["subject"] in ids and out.data["tenant"] == "acme"
+    store.close()
+
+
+def test_sdk_http_events_in_both_modes_are_curated(
+    gateway_db: str, broker: TansuBroker, make_key: Callable[..., str], tmp_path: Path
+) -> None:
+    """Events the SDK sends to the gateway in binary and in structured HTTP mode go through the
+    validator, scorer and curator (their real handlers, on the real broker) to curated rows;
+    none is dead-lettered."""
+    settings = gateway_settings(gateway_db, broker.bootstrap, topic_partitions=1, data_dir=tmp_path)
+    asyncio.run(ensure_topics(settings))
+    tenant = f"t{uuid.uuid4().hex[:8]}"
+    events = [sdk_event(tenant, question=q, answer=a) for q, a in PAIRS]
+    messages = [ce_http.to_binary_event(events[0]), ce_http.to_structured_event(events[1])]
+    with running_client(settings) as client:
+        for message in messages:
+            answer = post(client, make_key(tenant, "ingest"), message)
+            assert answer.status_code == 202 and len(answer.json()["accepted"]) == 1, answer.text
+    url = f"sqlite:///{tmp_path}/w.db"
+    upgrade(url)
+    store = ExampleStore(url)
+    curated = asyncio.run(run_pipeline(settings, store, events=2, dead=0))
+    assert count_rows(store, DeadLetterRow) == 0
+    with store.engine.connect() as conn:
+        ids = set(conn.execute(select(ExampleRow.source_event_id)).scalars())
+    assert (
+        ids
+        == {e.get_id() for e in events}
+        == {dict(r.headers)["ce_subject"].decode() for r in curated}
+    )
     store.close()

@@ -2,8 +2,9 @@
 
 The gateway runs in process (FastAPI's TestClient) on the real Tansu broker and PostgreSQL; each
 service's real batch handler then runs on the records read back from its input topic (headers as
-aiokafka delivers them to faust) and produces through the real broker to the next topic. Only
-faust's fetch loop is left out, so the spans land in one in-memory exporter.
+aiokafka delivers them to faust) and produces through the real broker to the next topic
+(``inprocess.run_pipeline``). Only faust's fetch loop is left out, so the spans land in one
+in-memory exporter.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ import asyncio
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
+from aiokafka import AIOKafkaProducer
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -31,20 +29,12 @@ from opentelemetry.trace import (
     set_span_in_context,
 )
 from tests.gateway.conftest import gateway_settings, running_client
+from tests.integration.inprocess import run_pipeline
 
 from winnow import tracing
-from winnow.agents import curator as curator_service
-from winnow.agents import scorer as scorer_service
-from winnow.agents import validator as validator_service
-from winnow.agents.batches import Handler, process_batch
-from winnow.agents.config import filter_config
-from winnow.agents.runtime import build_app
-from winnow.dedup.index import NearDuplicateIndex
 from winnow.kafka.admin import ensure_topics
 from winnow.kafka.broker import TansuBroker
 from winnow.settings import Settings
-from winnow.stages.filters.defaults import default_filters
-from winnow.stages.score import heuristic_batch
 from winnow.store import ExampleStore
 from winnow.store.migrate import upgrade
 from winnow.testing.fixtures import ticket_event
@@ -65,74 +55,6 @@ def spans() -> Iterator[InMemorySpanExporter]:
     tracing.use_tracer_provider(provider)
     yield exporter
     tracing.use_tracer_provider(None)
-
-
-class Sink:
-    """A faust topic's ``send`` for a handler, producing through a real aiokafka producer."""
-
-    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
-        self.producer, self.topic = producer, topic
-
-    def get_topic_name(self) -> str:
-        return self.topic
-
-    async def send(self, *, key: bytes, value: bytes, headers: Any = None) -> Any:
-        return await self.producer.send(self.topic, value=value, key=key, headers=headers)
-
-
-async def _records(bootstrap: str, topic: str, count: int) -> list[ConsumerRecord[Any, Any]]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[ConsumerRecord[Any, Any]] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < count:
-                for batch in (await consumer.getmany(timeout_ms=250)).values():
-                    found += batch
-    finally:
-        await consumer.stop()
-    return found
-
-
-async def _hop(
-    settings: Settings, service: str, topic: str, count: int, handler: Handler
-) -> list[ConsumerRecord[Any, Any]]:
-    """Read ``count`` records of ``topic`` and run them as one batch through ``handler``."""
-    records = await _records(settings.kafka_bootstrap, topic, count)
-    events = [SimpleNamespace(message=r, value=r.value, key=r.key) for r in records]
-    await process_batch(build_app(service, settings), events, handler)
-    return records
-
-
-async def _pipeline(settings: Settings, store: ExampleStore) -> list[ConsumerRecord[Any, Any]]:
-    """validator, scorer and curator on the gateway's two events; the curated records."""
-    layout = TopicLayout.from_settings(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-    await producer.start()
-    sink: Callable[[str], Sink] = partial(Sink, producer)
-    try:
-        validate = validator_service.handler(settings, sink(layout.candidates), sink(layout.dlq))
-        await _hop(settings, "validator", layout.source("tickets"), 2, validate)
-        score = scorer_service.handler(heuristic_batch, sink(layout.scored), sink(layout.dlq))
-        await _hop(settings, "scorer", layout.candidates, 1, score)
-        app = build_app("curator", settings)
-        curator = curator_service.Curator(
-            app=app,
-            settings=settings,
-            store=store,
-            filters=default_filters(filter_config(settings)),
-            index=NearDuplicateIndex(settings.dedup_near_threshold),
-            curated=sink(layout.curated),
-            rejected=sink(layout.rejected),
-            dlq=sink(layout.dlq),
-        )
-        curate = partial(curator_service.curate_events, curator)
-        await _hop(settings, "curator", layout.scored, 1, curate)
-        letters = partial(curator_service.record_dead_letter_events, curator)
-        await _hop(settings, "curator", layout.dlq, 1, letters)
-    finally:
-        await producer.stop()
-    return await _records(settings.kafka_bootstrap, layout.curated, 1)
 
 
 def _chain(found: list[ReadableSpan], leaf: ReadableSpan) -> list[str]:
@@ -179,7 +101,7 @@ def test_one_event_is_one_trace_from_gateway_to_store(
     upgrade(store_url)
     store = ExampleStore(store_url)
     asyncio.run(_produce_traced(settings, bad))
-    curated = asyncio.run(_pipeline(settings, store))
+    curated = asyncio.run(run_pipeline(settings, store, events=2, dead=1))
 
     found = list(spans.get_finished_spans())
     trace = [s for s in found if s.context.trace_id == int(TRACE_ID, 16)]

@@ -21,8 +21,20 @@ _REF = "#/components/schemas/{model}"
 EVENTS_BODY: dict[str, Any] = {
     "required": True,
     "description": "One source event, a JSON array of them, or NDJSON (one event per line). "
+    "CloudEvents HTTP binding: structured mode (`application/cloudevents+json`, or "
+    "`application/cloudevents-batch+json` for an array) and binary mode (the attributes as "
+    "`ce-*` headers, percent-encoded, e.g. `ce-specversion`, `ce-id`, `ce-type`, `ce-source`, "
+    "`ce-tenant`; the event's `data` alone as the JSON body). "
     "Limits: `WINNOW_GATEWAY_MAX_BODY_BYTES` and `WINNOW_GATEWAY_MAX_BATCH` (413).",
     "content": {
+        "application/cloudevents+json": {"schema": {"$ref": "#/components/schemas/SourceEvent"}},
+        "application/cloudevents-batch+json": {
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": "#/components/schemas/SourceEvent"},
+            }
+        },
         "application/json": {
             "schema": {
                 "oneOf": [

@@ -1,4 +1,5 @@
-"""``winnow ingest --from zendesk FILE``: a helpdesk export converted into Kafka records."""
+"""``winnow ingest --from zendesk|intercom|freshdesk FILE``: a helpdesk export converted into
+Kafka records."""
 
 from __future__ import annotations
 
@@ -19,9 +20,15 @@ class Helpdesk(StrEnum):
     """Helpdesk export formats ``winnow ingest --from`` reads."""
 
     zendesk = "zendesk"
+    intercom = "intercom"
+    freshdesk = "freshdesk"
 
 
-RECORDS_KEY = {Helpdesk.zendesk: "tickets"}
+RECORDS_KEY = {
+    Helpdesk.zendesk: "tickets",
+    Helpdesk.intercom: "conversations",
+    Helpdesk.freshdesk: "tickets",
+}
 """The list holding the records in each vendor's export document."""
 
 
@@ -40,7 +47,7 @@ def helpdesk_records(
     layout: TopicLayout,
     *,
     tenant: str,
-    category_field: int | None = None,
+    category_field: str | None = None,
 ) -> HelpdeskBatch:
     """Convert every record of ``path``; a record that fails becomes a dead letter (reason kept)."""
     convert = CONVERTERS[helpdesk.value]

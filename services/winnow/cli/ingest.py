@@ -64,7 +64,12 @@ def generate(
 
 def ingest(
     file: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="JSONL, one event per line.")
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="JSONL, one event per line; with --from, the helpdesk's export document.",
+        ),
     ],
     source: Annotated[
         SourceName, typer.Option("--type", help="Source topic to write to.")
@@ -77,15 +82,20 @@ def ingest(
     ] = None,
     tenant: Annotated[str, typer.Option(help="Tenant of converted helpdesk tickets.")] = "default",
     category_field: Annotated[
-        int | None,
-        typer.Option(help="Helpdesk custom field id whose value is the ticket's category."),
+        str | None,
+        typer.Option(
+            help="The custom field whose value is the ticket's category: a Zendesk custom "
+            "field id, an Intercom custom attribute or a Freshdesk custom field name "
+            "(cf_...). Without it, the first tag."
+        ),
     ] = None,
 ) -> None:
     """Backfill: produce every line of a JSONL file to its source topic, with a progress bar.
 
     Lines are sent as they are, so malformed lines reach the validator and its DLQ. With
-    ``--from zendesk`` the file is a helpdesk export: each ticket is converted to a
-    ``winnow.support_ticket.v1`` event, and one that cannot be is dead-lettered with the reason.
+    ``--from zendesk|intercom|freshdesk`` the file is a helpdesk export: each ticket or
+    conversation is converted to a ``winnow.support_ticket.v1`` event, and one that cannot be is
+    dead-lettered with the reason.
     """
     from tqdm import tqdm
 
@@ -123,7 +133,7 @@ def ingest(
 
 
 def _ingest_helpdesk(
-    file: Path, helpdesk: Helpdesk, settings: Settings, tenant: str, category_field: int | None
+    file: Path, helpdesk: Helpdesk, settings: Settings, tenant: str, category_field: str | None
 ) -> None:
     from winnow.cli.errors import exit_on_error
     from winnow.cli.helpdesk import helpdesk_records

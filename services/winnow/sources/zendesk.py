@@ -8,18 +8,22 @@ with its comments from the Ticket Comments API embedded as ``comments`` (``autho
 ``tickets`` list. Public comments become turns (the author's role decides the speaker; without
 the side-load, the requester is the customer); internal notes are left out and counted.
 Satisfaction ``good`` / ``bad`` becomes CSAT 5 / 1; the category is a custom field's value
-(``category_field``) or else the first tag. Every field not mapped goes to ``metadata``.
+(``category_field``, its id) or else the first tag. Every field not mapped goes to ``metadata``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pydantic import ValidationError
-
-from winnow.events import SupportTicketEvent
-from winnow.sources.common import Converted, Rejected
+from winnow.sources.common import (
+    Converted,
+    Rejected,
+    Ticket,
+    conversation,
+    convert_record,
+    first_tag_or,
+    unmapped,
+)
 
 CHANNELS = {
     "email": "email",
@@ -64,31 +68,32 @@ def _turns(ticket: dict[str, Any], roles: dict[Any, str]) -> tuple[list[dict[str
         raise ValueError("no `comments` list (embed each ticket's comments from the Comments API)")
     turns: list[dict[str, Any]] = []
     internal = 0
-    for comment in sorted(comments, key=lambda c: str(c.get("created_at", ""))):
+    for comment in comments:
         if not comment.get("public", True):
             internal += 1  # an internal note: agents talking to agents, not the conversation
-            continue
-        text = comment.get("plain_body") or comment.get("body") or ""
-        if not str(text).strip():
             continue
         author = comment.get("author_id")
         role = roles.get(author)
         if role is None:
             role = "end-user" if author == ticket.get("requester_id") else "agent"
-        speaker = "customer" if role == "end-user" else "agent"
-        turns.append({"speaker": speaker, "text": str(text), "time": comment.get("created_at")})
-    if not turns:
-        raise ValueError("no public comment with text")
-    return turns, internal
+        text = comment.get("plain_body") or comment.get("body") or ""
+        turns.append(
+            {
+                "speaker": "customer" if role == "end-user" else "agent",
+                "text": str(text),
+                "time": comment.get("created_at"),
+            }
+        )
+    return conversation(turns, "public comment"), internal
 
 
-def _category(ticket: dict[str, Any], category_field: int | None) -> str | None:
+def _category(ticket: dict[str, Any], category_field: str | None) -> str | None:
+    value = None
     if category_field is not None:
         for field in ticket.get("custom_fields") or []:
-            if field.get("id") == category_field and field.get("value"):
-                return str(field["value"])
-    tags = ticket.get("tags") or []
-    return str(tags[0]) if tags else None
+            if str(field.get("id")) == str(category_field):
+                value = field.get("value")
+    return first_tag_or(value, [str(t) for t in ticket.get("tags") or []])
 
 
 def convert_zendesk(
@@ -96,58 +101,31 @@ def convert_zendesk(
     side: dict[str, Any],
     *,
     tenant: str,
-    category_field: int | None = None,
+    category_field: str | None = None,
 ) -> Converted | Rejected:
     """One Zendesk ticket -> an event document, or the reason it cannot be one."""
-    original = json.dumps(ticket, ensure_ascii=False, default=str).encode()
-    if not isinstance(ticket, dict) or ticket.get("id") is None:
-        return Rejected(original, "zendesk: a ticket must be an object with an `id`")
-    ticket_id = str(ticket["id"])
     roles = {
         u.get("id"): str(u.get("role")) for u in side.get("users") or [] if isinstance(u, dict)
     }
-    try:
-        turns, internal = _turns(ticket, roles)
-        status = STATUSES.get(str(ticket.get("status")), "unresolved")
-        rating = ticket.get("satisfaction_rating") or {}
-        metadata = {k: v for k, v in ticket.items() if k not in MAPPED}
+
+    def read(record: dict[str, Any]) -> Ticket:
+        turns, internal = _turns(record, roles)
+        rating = record.get("satisfaction_rating") or {}
+        metadata = unmapped(record, MAPPED)
         metadata["internal_notes"] = internal
-        if ticket.get("custom_fields"):
-            metadata["custom_fields"] = ticket["custom_fields"]
-        updated = ticket.get("updated_at") or ticket.get("created_at")
-        data = {
-            "ticket_id": ticket_id,
-            "channel": CHANNELS.get(str((ticket.get("via") or {}).get("channel")), "other"),
-            "created_at": ticket.get("created_at"),
-            "resolved_at": updated if status == "resolved" else None,
-            "turns": turns,
-            "status": status,
-            "csat": CSAT.get(str(rating.get("score"))) if isinstance(rating, dict) else None,
-            "tags": [str(t) for t in ticket.get("tags") or []],
-            "category": _category(ticket, category_field),
-            "metadata": metadata,
-        }
-        event = {
-            "specversion": "1.0",
-            # The ticket's version: re-importing one export collapses; an updated ticket is new.
-            "id": f"zendesk:{ticket_id}:{updated}",
-            "source": "zendesk",
-            "type": "winnow.support_ticket.v1",
-            "time": updated,
-            "tenant": tenant,
-            "subject": ticket_id,
-            "data": data,
-        }
-        # Checked here so a bad record is dead-lettered with a Zendesk-specific reason.
-        SupportTicketEvent.model_validate_json(json.dumps(event, default=str))
-    except (ValueError, TypeError, AttributeError) as exc:
-        reason = _summarise(exc) if isinstance(exc, ValidationError) else str(exc)
-        return Rejected(original, f"zendesk ticket {ticket_id}: {reason}", ticket_id)
-    return Converted(json.loads(json.dumps(event, default=str)))
+        if record.get("custom_fields"):
+            metadata["custom_fields"] = record["custom_fields"]
+        return Ticket(
+            ticket_id=str(record["id"]),
+            version=record.get("updated_at") or record.get("created_at"),
+            channel=CHANNELS.get(str((record.get("via") or {}).get("channel")), "other"),
+            created_at=record.get("created_at"),
+            status=STATUSES.get(str(record.get("status")), "unresolved"),
+            turns=turns,
+            csat=CSAT.get(str(rating.get("score"))) if isinstance(rating, dict) else None,
+            tags=[str(t) for t in record.get("tags") or []],
+            category=_category(record, category_field),
+            metadata=metadata,
+        )
 
-
-def _summarise(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-        for err in exc.errors(include_url=False, include_input=False)
-    )[:500]
+    return convert_record("zendesk", "ticket", ticket, tenant, read)

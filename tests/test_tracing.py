@@ -50,7 +50,7 @@ class TestExporterNames:
     def test_a_missing_exporter_is_one_line_naming_the_package(self) -> None:
         """OTLP without its exporter package is a ConfigurationError that says what to install."""
         env = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
-        with pytest.raises(ConfigurationError, match="opentelemetry-exporter-otlp-proto-grpc"):
+        with pytest.raises(ConfigurationError, match="pip install opentelemetry-exporter-otlp-pro"):
             tracing.configure_tracing("winnow-test", env)
         with pytest.raises(ConfigurationError, match="OTEL_EXPORTER_OTLP_PROTOCOL"):
             tracing.configure_tracing("winnow-test", {**env, "OTEL_EXPORTER_OTLP_PROTOCOL": "x"})
@@ -132,3 +132,48 @@ def test_console_exporter_names_the_service() -> None:
         span = json.loads(run.stdout[run.stdout.index("\n{") :])
         assert span["name"] == "probe"
         assert span["resource"]["attributes"]["service.name"] == name
+
+
+_OTLP_PROBE = """
+import os, threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+got = []
+class Collector(BaseHTTPRequestHandler):
+    def do_POST(self):
+        got.append((self.path, self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = HTTPServer(("127.0.0.1", 0), Collector)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{server.server_port}"
+from opentelemetry import trace
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from winnow import tracing
+assert tracing.configure_tracing("winnow-curator")
+tracing.tracer().start_span("probe").end()
+trace.get_tracer_provider().force_flush()
+path, body = got[0]
+spans = ExportTraceServiceRequest.FromString(body).resource_spans[0]
+name = [a.value.string_value for a in spans.resource.attributes if a.key == "service.name"]
+print(path, name[0], spans.scope_spans[0].spans[0].name)
+"""
+
+
+def test_an_otlp_endpoint_alone_exports_over_http() -> None:
+    """With the `otel` extra installed, OTEL_EXPORTER_OTLP_ENDPOINT alone sends spans as OTLP
+    over HTTP to `<endpoint>/v1/traces` (a stand-in collector in a fresh process)."""
+    pytest.importorskip(
+        "opentelemetry.exporter.otlp.proto.http", reason="the `otel` extra is not installed"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", _OTLP_PROBE],
+        env=_BARE_ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert run.stdout.splitlines()[-1] == "/v1/traces winnow-curator probe"

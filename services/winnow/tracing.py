@@ -48,8 +48,8 @@ _OTLP_BY_PROTOCOL: Final = {
     "grpc": "otlp_proto_grpc",
 }
 _OTLP_PACKAGE: Final = {
-    "otlp_proto_http": "opentelemetry-exporter-otlp-proto-http (the `otel` extra)",
-    "otlp_proto_grpc": "opentelemetry-exporter-otlp-proto-grpc",
+    "otlp_proto_http": "pip install 'winnow-flywheel[otel]'",
+    "otlp_proto_grpc": "pip install opentelemetry-exporter-otlp-proto-grpc",
 }
 
 _tracer: Tracer | None = None
@@ -94,8 +94,11 @@ def _exporter(name: str, env: Mapping[str, str]) -> Any:
     point = _entry_point_name(name, env)
     found = list(entry_points(group=_EXPORTER_GROUP, name=point))
     if not found:
-        hint = _OTLP_PACKAGE.get(point, f"a package that provides the {point!r} span exporter")
-        raise ConfigurationError(f"OTEL_TRACES_EXPORTER={name} needs {hint}; it is not installed")
+        fix = _OTLP_PACKAGE.get(point, f"install a package that provides {point!r}")
+        raise ConfigurationError(
+            f"tracing asks for the {name!r} span exporter ({point}), which is not installed: "
+            f"{fix}, or unset OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT"
+        )
     return found[0].load()()  # exporters read their own OTEL_EXPORTER_* variables
 
 

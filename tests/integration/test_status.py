@@ -65,8 +65,12 @@ def test_ingest_and_status_find_the_embedded_broker(tmp_path: Path) -> None:
         status = _winnow("status", "--wait", "--timeout", "240", "--json", env=env)
         assert status.returncode == 0, status.stderr
         doc = json.loads(status.stdout)
-        # The 2 Zendesk records that could not be converted go straight to the DLQ.
-        assert doc["produced_total"] == 83 and doc["accounted_total"] == 85
+        # The 2 Zendesk records that could not be converted go straight to the DLQ: they count
+        # as produced (at import) and as accounted (dead-lettered, source "import").
+        assert doc["imported_dead_letters"] == 2
+        assert doc["produced_total"] == 85 and doc["accounted_total"] == 85
+        imported = [row for row in doc["accounted"] if row["source"] == "import"]
+        assert imported == [{**imported[0], "dead_lettered": 2, "tenant": "acme"}]
         assert doc["done"] and sum(doc["lag"].values()) == 0
         assert sum(row["dead_lettered"] for row in doc["accounted"]) >= 1  # the malformed ones
         for result in (ingest, zendesk, generated, status):

@@ -32,9 +32,16 @@ class Status:
     lag: dict[str, int]
 
     @property
+    def imported_dead_letters(self) -> int:
+        """Records ``ingest --from`` could not convert: written straight to the DLQ."""
+        from winnow.store.accounting import IMPORTED
+
+        return sum(c["dead_lettered"] for (s, _), c in self.accounted.items() if s == IMPORTED)
+
+    @property
     def produced_total(self) -> int:
-        """Records on every source topic since ``since``."""
-        return sum(self.produced.values())
+        """Records on every source topic since ``since``, plus imports sent straight to the DLQ."""
+        return sum(self.produced.values()) + self.imported_dead_letters
 
     @property
     def accounted_total(self) -> int:
@@ -53,6 +60,7 @@ class Status:
             "since": self.since.isoformat() if self.since else None,
             "produced": self.produced,
             "produced_total": self.produced_total,
+            "imported_dead_letters": self.imported_dead_letters,
             "accounted": [
                 {"source": s, "tenant": t, **counts}
                 for (s, t), counts in sorted(self.accounted.items())
@@ -114,7 +122,10 @@ def render(status: Status) -> str:
     """The human table."""
     since = status.since.isoformat(timespec="seconds") if status.since else "the start"
     lines = [f"since {since}"]
-    lines.append("produced   " + "  ".join(f"{s} {n}" for s, n in status.produced.items()))
+    produced = "  ".join(f"{s} {n}" for s, n in status.produced.items())
+    if status.imported_dead_letters:
+        produced += f"  (+{status.imported_dead_letters} straight to the DLQ at import)"
+    lines.append("produced   " + produced)
     lines.append(f"{'source':<10} {'tenant':<16} curated rejected dlq pending")
     for (source, tenant), c in sorted(status.accounted.items()):
         lines.append(

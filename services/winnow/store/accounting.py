@@ -19,6 +19,10 @@ from winnow.topics import SOURCE_FOR_TYPE
 UNKNOWN = "-"
 """Source or tenant of a dead letter whose record could not be read that far."""
 
+IMPORTED = "import"
+"""Source of a dead letter written by ``winnow ingest --from`` for a record it could not convert:
+it went straight to the DLQ, so no source topic counts it as produced."""
+
 
 @dataclass
 class Accounted:
@@ -36,9 +40,14 @@ class Accounted:
 
 
 def source_of_topic(topic: str | None, prefix: str) -> str:
-    """``tickets`` for ``<prefix>.sources.tickets``; ``-`` for any other topic."""
+    """``tickets`` for ``<prefix>.sources.tickets``; ``import`` for a helpdesk import's
+    ``<helpdesk>:<file>`` coordinates; ``-`` for any other topic."""
     head = f"{prefix}.sources."
-    return topic[len(head) :] if topic and topic.startswith(head) else UNKNOWN
+    if topic and topic.startswith(head):
+        return topic[len(head) :]
+    if topic and ":" in topic and not topic.startswith(prefix):
+        return IMPORTED
+    return UNKNOWN
 
 
 def _event_type(example: dict[str, Any]) -> str:

@@ -35,6 +35,14 @@ def measure_command(
         ),
     ] = None,
     show: Annotated[int, typer.Option(help="False positives and misses to list.")] = 25,
+    part: Annotated[
+        str,
+        typer.Option(
+            "--part",
+            help="all, tune or validation: a fixed split by a hash of the conversation id "
+            "(tune rules on one part, report the other).",
+        ),
+    ] = "all",
 ) -> None:
     """Print per-type recall and precision of redaction on planted-PII text."""
     if conversations is not None:
@@ -44,7 +52,10 @@ def measure_command(
             raise typer.BadParameter(
                 f"{conversations} does not exist: write one with `winnow pii convert`"
             )
-        typer.echo(evaluate_conversations(load_conversations(conversations)).table(show))
+        if part not in ("all", "tune", "validation"):
+            raise typer.BadParameter(f"unknown part {part!r}: use all, tune or validation")
+        convs = load_conversations(conversations, part)
+        typer.echo(evaluate_conversations(convs).table(show))
         return
     typer.echo(measure_redaction(n, seed).table())
 

@@ -27,11 +27,14 @@ from enum import Flag, auto
 
 from winnow.pii.lexicon import (
     CHAT_WORDS,
+    KNOWN_NAMES,
     is_chatter,
     is_first_name,
     is_known_name,
+    is_name_word,
     is_rare,
     is_surname,
+    is_unknown,
     zipf,
 )
 from winnow.pii.places import (
@@ -137,7 +140,11 @@ def _namey(tok: _Tok, cased: bool, relaxed: bool) -> bool:
     title = tok.text[0].isupper() and not tok.text.isupper()
     if cased and title and (is_first_name(low) or is_surname(low) or zipf(low) < 3.5):
         return True
-    return is_rare(low, 3.5 if relaxed else 3.0) or (relaxed and zipf(low) < 4.0)
+    if relaxed:  # after "my name is": any word that is not common English
+        return is_rare(low, 3.5) or zipf(low) < 4.0
+    # After "hi", "this is": a rare word that is a listed name or no word at all ("hemanth"),
+    # not a rare word a corpus knows ("pesto", "salesforce").
+    return is_rare(low, 3.0) and (is_name_word(low) or is_unknown(low))
 
 
 def _extend_name(toks: list[_Tok], i: int, text: str, cased: bool, relaxed: bool) -> int:
@@ -311,12 +318,17 @@ def _find_answer(toks: list[_Tok], expect: Expect) -> Iterator[tuple[int, int, P
             yield rest[0].start, rest[-1].end, PiiType.NAME
         return
     lead = words[0].low
+    # "deacon ware", "john west": a first name, then listed names; after a first name that is
+    # also a common word ("will", "art") the rest must not be common words ("will wait").
+    strong = is_first_name(lead) and (zipf(lead) < 4.3 or lead in KNOWN_NAMES)
     first_last = (
         len(words) in (2, 3)
-        and (is_first_name(lead) or is_rare(lead))
+        and (strong or (is_first_name(lead) and zipf(lead) < 4.8) or is_rare(lead))
         and not is_chatter(lead)
         and all(
-            (is_surname(t.low) or is_first_name(t.low)) and t.low not in _FUNCTION
+            (is_surname(t.low) or is_first_name(t.low))
+            and t.low not in _FUNCTION
+            and (strong or zipf(t.low) < 4.0)
             for t in words[1:]
         )
     )

@@ -5,7 +5,9 @@
   European... spellings), so crowd-sourced and non-US names are known too.
 * Last names: the Census ``dist.all.last`` list in ``names`` (88,799 surnames).
 * English word frequencies: ``wordfreq``'s small English list (Zipf scale), to tell a name
-  from a word (``john`` vs ``will``) and a rare token from an ordinary one.
+  from a word (``john`` vs ``will``) and a rare token from an ordinary one; and its large list
+  (words down to Zipf ~1), to tell a rare *known* word (``pesto``, ``ricotta``, ``salesforce``:
+  foods, brands, places) from a token no corpus knows, which in a chat is a name or a typo.
 
 Nothing is downloaded: every file is inside a PyPI wheel.
 """
@@ -93,6 +95,18 @@ def _word_zipf() -> dict[str, float]:
     return {w: math.log10(f) + 9 for w, f in wordfreq.get_frequency_dict("en", "small").items()}
 
 
+@cache
+def _large_zipf() -> dict[str, float]:
+    import wordfreq
+
+    # ASCII letters only: the name detectors never look anything else up (~290,000 words).
+    return {
+        w: math.log10(f) + 9
+        for w, f in wordfreq.get_frequency_dict("en", "large").items()
+        if w.isascii() and w.isalpha()
+    }
+
+
 def _census(name: str) -> set[str]:
     import names
 
@@ -121,7 +135,46 @@ def first_names() -> frozenset[str]:
 @cache
 def last_names() -> frozenset[str]:
     """Lower-cased surnames from the Census ``dist.all.last`` list."""
-    return frozenset(_census("dist.all.last"))
+    return frozenset(_surname_ranks())
+
+
+@cache
+def _surname_ranks() -> dict[str, int]:
+    import names
+
+    path = os.path.join(os.path.dirname(names.__file__), "dist.all.last")
+    with open(path, encoding="ascii") as f:
+        return {p[0].lower(): int(p[3]) for p in (line.split() for line in f) if len(p) == 4}
+
+
+def surname_rank(word: str) -> int:
+    """Rank of a lower-cased surname in the Census list (1 = Smith); 10**6 when unlisted.
+
+    Common surnames (rank in the first ~20,000) are names; the long tail holds many words
+    that are foods, brands and places first (``pesto`` 45,927, ``casio`` 32,269)."""
+    return _surname_ranks().get(word, 1_000_000)
+
+
+def large_zipf(word: str) -> float:
+    """Zipf frequency in wordfreq's large English list (0 when no corpus has the word)."""
+    return _large_zipf().get(word, 0.0)
+
+
+@lru_cache(maxsize=131072)
+def is_unknown(word: str) -> bool:
+    """An alphabetic word that is neither English, nor a brand or place a corpus knows, nor a
+    chat word: in a support chat that is an invented or foreign name, a code or a typo."""
+    return word.isalpha() and large_zipf(word) < 2.0 and not is_chatter(word)
+
+
+@lru_cache(maxsize=131072)
+def is_name_word(word: str) -> bool:
+    """A listed name that is not mostly something else: a listed first name, or a common
+    surname, or a rare surname no corpus knows as a word."""
+    if word in first_names() or word in KNOWN_NAMES:
+        return True
+    rank = surname_rank(word)
+    return rank <= 20000 or (rank < 1_000_000 and large_zipf(word) < 2.0)
 
 
 def zipf(word: str) -> float:
@@ -141,9 +194,9 @@ def is_known_name(word: str, below: float = _STOP_ZIPF) -> bool:
         return False
     if word in first_names():
         return zipf(word) < below
-    # Surnames include many food, brand and colour words ("bacon", "honda", "green"): without a
-    # cue only the ones that are not English words count.
-    return word in last_names() and zipf(word) < 3.0
+    # Surnames include many food, brand and colour words ("bacon", "honda", "pesto"): without a
+    # cue only the common ones that are not English words count, or those no corpus knows.
+    return is_name_word(word) and word in last_names() and zipf(word) < 3.0
 
 
 def is_first_name(word: str) -> bool:
@@ -182,3 +235,4 @@ def warm() -> None:
     first_names()
     last_names()
     _word_zipf()
+    _large_zipf()

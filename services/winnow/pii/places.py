@@ -30,7 +30,17 @@ ID_WORDS = frozenset(
     """
     account acct number no num nr id ssn social security card credit debit pin password
     passcode zip zipcode postal code policy claim confirmation booking reference ref
-    member customer order ticket last digits ending ends is ph phone mobile contact cell
+    member customer order ticket last digits ending ends ph phone mobile contact cell
+    """.split()  # noqa: SIM905
+)
+# Words before a sum of money or a date: "transfer 3000", "a charge of 10525", "date 05172018".
+_AMOUNT_OR_DATE_BEFORE = frozenset(
+    """
+    transfer transferred transfering send sent pay paid charge charged charges amount sum
+    cost costs price fare total spent expenses expense bill refund balance of date dated on
+    jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
+    july august september october november december year model manufacture manufactured
+    made since until till from
     """.split()  # noqa: SIM905
 )
 _NOT_ID_AFTER = frozenset(
@@ -53,6 +63,7 @@ _ADDRESS_STOP = frozenset(
     """.split()  # noqa: SIM905
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_YEAR_AFTER = frozenset(["model", "make", "version", "edition", "series"])
 
 
 def _is_digit_group(tok: _Tok) -> bool:
@@ -110,15 +121,23 @@ def find_numbers(
         before = {t.low for t in toks[max(0, start - 4) : start]}
         after = toks[j].low if j < len(toks) else ""
         cue = bool(before & ID_WORDS)
+        # The two words before: "transfer 5000 to account 6985" has an id word right before
+        # 6985, "transfer 3000" an amount word right before 3000.
+        near = {t.low for t in toks[max(0, start - 2) : start]}
+        near_id = bool(near & ID_WORDS)
         lead = text[toks[i].start - 1] if toks[i].start else ""
-        unit = after in _NOT_ID_AFTER or (lead != "" and lead in "$£€")
+        unit = (
+            after in _NOT_ID_AFTER
+            or (lead != "" and lead in "$£€")
+            or (bool(near & _AMOUNT_OR_DATE_BEFORE) and not near_id)
+        )
         lone = toks[i].low if j == i + 1 else ""
         # Without an identifier word, a lone year, date ("20062018") or round amount ("5000")
         # is what it looks like.
         year = (
             bool(lone)
-            and not cue
-            and not expected
+            and not near_id
+            and (not (cue or expected) or (bool(_YEAR.fullmatch(lone)) and after in _YEAR_AFTER))
             and (
                 bool(_YEAR.fullmatch(lone))
                 or _is_date(lone)

@@ -24,6 +24,7 @@ Your PIN is 9431 ...") give the values its customers were told to type.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 import time
@@ -104,10 +105,24 @@ def parse_conversation(record: dict[str, object]) -> Conversation:
     return conv
 
 
-def load_conversations(path: Path) -> list[Conversation]:
-    """Read a conversations JSONL file."""
+# Share of conversations held out for validation: tuning looks at the rest only.
+VALIDATION_SHARE = 0.3
+
+
+def conversation_part(conv_id: str) -> str:
+    """``"validation"`` or ``"tune"``, fixed by a hash of the conversation id, so a rule tuned
+    on one part can be checked on conversations it never saw (and the split never moves)."""
+    digest = hashlib.sha256(b"winnow-pii-split:" + conv_id.encode()).digest()
+    return "validation" if digest[0] < 256 * VALIDATION_SHARE else "tune"
+
+
+def load_conversations(path: Path, part: str = "all") -> list[Conversation]:
+    """Read a conversations JSONL file; ``part`` keeps ``tune`` or ``validation`` only."""
     with path.open(encoding="utf-8") as f:
-        return [parse_conversation(json.loads(line)) for line in f if line.strip()]
+        convs = [parse_conversation(json.loads(line)) for line in f if line.strip()]
+    if part == "all":
+        return convs
+    return [c for c in convs if conversation_part(c.id) == part]
 
 
 @dataclass(slots=True)
@@ -254,25 +269,39 @@ def convert_multidogo(data: Path) -> Iterator[dict[str, object]]:
 
 
 _ADDRESSED = re.compile(
-    r"\b(?:hi|hai|hello|hey|thanks|thank you(?: so much)?|bye|goodbye|ok|okay|dear|sorry|"
-    r"good (?:morning|afternoon|evening)|sure|yes|no)\s+([a-z]+)$"
+    r"\b(?:hi|hai|hello|hey|thanks|thank you(?: so much)?|thank u|thanku|bye|goodbye|ok|okay|"
+    r"dear|sorry|good (?:morning|afternoon|evening)|sure|yes|no|mr|ms|mrs|miss)\s+([a-z]+)\b"
+    # Vocatives: a name closing a request or thanks ("thank you for your help charlie"), or
+    # opening one ("sam are you there"); a name after "is", "am", "name" is a self-introduction.
+    r"|(?<!\bis )(?<!\bam )(?<!\bim )(?<!\bname )(?<!myself )(?<!\bthis )(?<=\w )([a-z]+)$"
+    r"|^([a-z]+) (?:are|can|could|please|still|i want|i need|i will)\b"
 )
 
 
 def _addressed_names(
     turns: list[dict[str, str]], planted: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Names the customer calls the agent by ("hi spencer"): PII, but MultiDoGO's labels only
-    mark the customer's own details, so they are ignored rather than scored either way."""
+    """The agent's name ("hi spencer", "thank you casey"): personal data, but MultiDoGO's labels
+    only mark the customer's own details. A listed first name the customer greets or thanks
+    and that is never labelled in the conversation is the agent's; every unlabelled occurrence
+    of it in that conversation is ignored rather than scored either way."""
     from winnow.pii.lexicon import is_first_name
 
+    labelled = {turns[p["turn"]]["text"][p["start"] : p["end"]] for p in planted}
+    labelled_words = {w for value in labelled for w in value.split()}
+    agents = {
+        name
+        for turn in turns
+        for m in _ADDRESSED.finditer(turn["text"])
+        for name in m.groups()
+        if name and is_first_name(name) and name not in labelled_words
+    }
     out: list[dict[str, Any]] = []
     for i, turn in enumerate(turns):
-        for m in _ADDRESSED.finditer(turn["text"]):
-            if is_first_name(m.group(1)) and not any(
-                p["turn"] == i and p["start"] == m.start(1) for p in planted
-            ):
-                out.append({"turn": i, "start": m.start(1), "end": m.end(1)})
+        for name in agents:
+            for s, e in _occurrences(turn["text"], name):
+                if not any(p["turn"] == i and p["start"] <= s < p["end"] for p in planted):
+                    out.append({"turn": i, "start": s, "end": e})
     return out
 
 

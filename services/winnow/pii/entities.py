@@ -25,16 +25,17 @@ import re
 from collections.abc import Iterator
 from enum import Flag, auto
 
+from winnow.pii.addresses import find_regions
 from winnow.pii.lexicon import (
     CHAT_WORDS,
     KNOWN_NAMES,
     is_chatter,
     is_first_name,
     is_known_name,
-    is_name_word,
     is_rare,
     is_surname,
-    is_unknown,
+    large_zipf,
+    surname_rank,
     zipf,
 )
 from winnow.pii.places import (
@@ -142,9 +143,8 @@ def _namey(tok: _Tok, cased: bool, relaxed: bool) -> bool:
         return True
     if relaxed:  # after "my name is": any word that is not common English
         return is_rare(low, 3.5) or zipf(low) < 4.0
-    # After "hi", "this is": a rare word that is a listed name or no word at all ("hemanth"),
-    # not a rare word a corpus knows ("pesto", "salesforce").
-    return is_rare(low, 3.0) and (is_name_word(low) or is_unknown(low))
+    # After "hi", "this is": a word that is not ordinary English ("hemanth", "kannan").
+    return is_rare(low, 3.0)
 
 
 def _extend_name(toks: list[_Tok], i: int, text: str, cased: bool, relaxed: bool) -> int:
@@ -152,7 +152,12 @@ def _extend_name(toks: list[_Tok], i: int, text: str, cased: bool, relaxed: bool
     j = i + 1
     while j < len(toks) and j - i < 4 and _joined(text, toks[j - 1], toks[j]):
         low = toks[j].low
-        listed = relaxed and low not in _FUNCTION and (is_surname(low) or is_first_name(low))
+        # "jennifer bale": after a listed first name, a listed surname that is not a common
+        # word continues the name even after a weak cue ("i am").
+        listed = low not in _FUNCTION and (
+            (relaxed and (is_surname(low) or is_first_name(low)))
+            or (is_first_name(toks[i].low) and is_surname(low) and zipf(low) < 4.0)
+        )
         if (
             not listed
             and not _namey(toks[j], cased, relaxed)
@@ -163,7 +168,23 @@ def _extend_name(toks: list[_Tok], i: int, text: str, cased: bool, relaxed: bool
     return j
 
 
+# "clara is my name", "jack jones is my name": the name before the cue.
+_NAME_BEFORE_CUE = re.compile(
+    r"(?i)\b([a-z]+(?: [a-z]+){0,2}) (?:is|as) my (?:full |first |last |sur)?name\b"
+)
+
+
+def _find_names_before_cue(text: str) -> Iterator[tuple[int, int]]:
+    for m in _NAME_BEFORE_CUE.finditer(text):
+        words = m.group(1).split()
+        while words and not _name_word(words[0].lower(), True):
+            words.pop(0)  # "yes of course jack jones": the lead-in is no name
+        if words and all(_name_word(w.lower(), True) for w in words):
+            yield m.end(1) - len(" ".join(words)), m.end(1)
+
+
 def _find_cued_names(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
+    yield from _find_names_before_cue(text)
     starts = {t.start: i for i, t in enumerate(toks)}
     for m in _NAME_CUE.finditer(text):
         i = starts.get(m.end())
@@ -332,12 +353,94 @@ def _find_answer(toks: list[_Tok], expect: Expect) -> Iterator[tuple[int, int, P
             for t in words[1:]
         )
     )
-    if first_last or (
-        len(words) <= 3
-        and all(is_known_name(t.low, 4.6) or is_rare(t.low, 3.0) for t in words if len(t.low) > 1)
-        and any(len(t.low) > 1 for t in words)
+    # "umesh yadav", "slade arellano": two or three name-like words, one of them listed.
+    paired = _common_surname(words[-1].low)
+    pair = (
+        len(words) in (2, 3)
+        and all(_name_word(t.low, paired) for t in words)
+        and any(is_first_name(t.low) or surname_rank(t.low) <= 20000 for t in words)
+    )
+    if (
+        first_last
+        or pair
+        or (
+            len(words) <= 3
+            and all(
+                is_known_name(t.low, 4.6) or is_rare(t.low, 3.0) for t in words if len(t.low) > 1
+            )
+            and any(len(t.low) > 1 for t in words)
+        )
     ):
         yield rest[0].start, rest[-1].end, PiiType.NAME
+
+
+# What follows a name typed before another value ("suganthi and 2220", "vincy joel account no
+# 9249", "pushpaac password 321").
+_VALUE_WORDS = frozenset(
+    """
+    ssn social account acct ac card credit debit password pass pin booking confirmation
+    policy claim phone mobile cell number no id username user email mail address zip dob
+    """.split()  # noqa: SIM905
+)
+
+
+def _name_word(low: str, paired: bool = False) -> bool:
+    """Could this lower-case word be part of a name typed without a cue? Listed first names
+    and surnames that are not common English, or words that are not English and that no corpus
+    knows well either (``vino``, ``suganthi``; not ``toyota``, ``pesto``, ``madurai``).
+    ``paired``: next to a common surname, a first name may be a common word ("mark jones")."""
+    if not low.isalpha() or low in _FUNCTION or is_chatter(low) or len(low) < 2:
+        return False
+    if low in KNOWN_NAMES:
+        return True
+    z = zipf(low)
+    if is_first_name(low) and (z < 4.8 or (paired and z < 5.6)):
+        return True
+    rank = surname_rank(low)
+    if rank <= 5000 and z < 4.6:  # "thompson", "cobb": common surnames
+        return True
+    return z < 4.0 and (rank <= 20000 or large_zipf(low) < 2.5)
+
+
+def _common_surname(low: str) -> bool:
+    return surname_rank(low) <= 5000 and zipf(low) < 4.6 and low not in _FUNCTION
+
+
+def _find_lead_name(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
+    """Words opening a turn and followed by another value are the customer's name, as typed
+    in answer to "name and account number?": "mark 5525", "sahoo and 941253120", "kamali yumu
+    ssn no 3545", "myself libby marcos"."""
+    i = 0
+    while i < len(toks) and (toks[i].low in _LEAD or toks[i].low == "myself"):
+        i += 1
+    j = i
+    while j < len(toks) and j - i < 3 and _name_word(toks[j].low):
+        j += 1
+    if j == i:
+        return
+    # A short word glued to digits is an id's prefix ("giri gr 59685"), not the name's.
+    if j - i > 1 and len(toks[j - 1].low) <= 3 and j < len(toks) and toks[j].low.isdigit():
+        j -= 1
+    words = toks[i:j]
+    rest = toks[j:]
+    digits_later = any(t.low[0].isdigit() for t in rest)
+    nxt = rest[0].low if rest else ""
+    after = rest[1].low if len(rest) > 1 else ""
+    # "mark 5525" but not "corolla 2017" or "tea 2": an id-sized number, not a year or count.
+    number_next = nxt.isdigit() and len(nxt) >= 4 and not _YEARISH.fullmatch(nxt)
+    if nxt == "my" and after in _VALUE_WORDS:  # "kannan my ssn no 9369"
+        nxt = after
+    value_next = (
+        number_next
+        or (nxt in _VALUE_WORDS and digits_later)
+        or (nxt == "and" and (after[:1].isdigit() or after in _VALUE_WORDS or after == "my"))
+    )
+    intro = i > 0 and toks[i - 1].low in ("myself", "am", "im")
+    if value_next or (intro and not rest):
+        yield words[0].start, words[-1].end
+
+
+_YEARISH = re.compile(r"(?:19|20)\d\d")
 
 
 def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int, int, PiiType]]:
@@ -357,6 +460,7 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
         ]
         found += [(m.start("v"), m.end("v"), PiiType.PHONE) for m in LOCAL_PHONE.finditer(text)]
         found += [(s, e, PiiType.ADDRESS) for s, e in find_streets(text, toks, cased)]
+        found += [(s, e, PiiType.ADDRESS) for s, e in find_regions(text, toks)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_cued_address(text, toks, cased)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_named_streets(text, toks, cased)]
     short = len(toks) <= 8
@@ -371,6 +475,7 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
         found += [(s, e, PiiType.NAME) for s, e in _find_titled_names(text, toks)]
     found += [(s, e, PiiType.NAME) for s, e in _find_lone_names(text, toks, cased)]
     found += list(_find_answer(toks, expect))
+    found += [(s, e, PiiType.NAME) for s, e in _find_lead_name(text, toks)]
     if cased and expect & Expect.CREDENTIAL:
         found += [(s, e, PiiType.CREDENTIAL) for s, e in _titled_answers(text, toks)]
     return found

@@ -6,6 +6,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from winnow.pii.gazetteer import COUNTRIES, STATES, WEAK_STREET, state_at, street_word
 from winnow.pii.lexicon import is_rare, zipf
 from winnow.pii.tokens import FUNCTION as _FUNCTION
 from winnow.pii.tokens import Tok as _Tok
@@ -49,14 +50,6 @@ _NOT_ID_AFTER = frozenset(
     hours hrs days months years km miles kg lbs items pieces pcs
     """.split()  # noqa: SIM905
 )
-_STREET = frozenset(
-    """
-    street st road rd avenue ave drive dr lane ln boulevard blvd way court ct place pl
-    nagar colony salai turnpike row highway hwy parkway pkwy circle cir terrace square sq
-    trail crescent close main cross layout apartments apt suite block sector gate bazaar
-    market complex mall building tower floor box
-    """.split()  # noqa: SIM905
-)
 _ADDRESS_STOP = frozenset(
     """
     and phone ph contact number email mail my is please thanks i the card account zip
@@ -64,6 +57,46 @@ _ADDRESS_STOP = frozenset(
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _YEAR_AFTER = frozenset(["model", "make", "version", "edition", "series"])
+
+
+_SAID_ID = frozenset(["is", "number", "no", "num", "id", "code", "password", "confirmation"])
+_NEVER_PREFIX = frozenset(
+    [
+        "is",
+        "was",
+        "are",
+        "and",
+        "or",
+        "to",
+        "of",
+        "my",
+        "the",
+        "a",
+        "an",
+        "it",
+        "its",
+        "for",
+        "in",
+        "on",
+        "at",
+        "no",
+        "yes",
+        "me",
+        "by",
+        "be",
+    ]
+)
+
+
+def _code_tail(low: str) -> bool:
+    """Letters typed after a code's digits, not a unit or a word ("... 16 gb", "... 5 and")."""
+    return (
+        low.isalpha()
+        and len(low) <= 3
+        and low not in _FUNCTION
+        and low not in _NOT_ID_AFTER
+        and zipf(low) < 4.0
+    )
 
 
 def _is_digit_group(tok: _Tok) -> bool:
@@ -107,15 +140,25 @@ def find_numbers(
             j += 1
         while j > i + 1 and not toks[j - 1].low.isdigit():
             j -= 1  # trailing letters ("... 16 gb") are not the value's
+        # ... unless they are a code's last letters ("8945 hs", "74656 ab").
+        if j < len(toks) and _code_tail(toks[j].low) and _joined(text, toks[j - 1], toks[j]):
+            j += 1
         digits = sum(len(t.low) for t in toks[i:j] if t.low.isdigit())
         start = i
-        if i > 0 and _joined(text, toks[i - 1], toks[i]) and 2 <= len(toks[i - 1].low) <= 4:
+        if i > 0 and _joined(text, toks[i - 1], toks[i]) and 1 <= len(toks[i - 1].low) <= 5:
             prev = toks[i - 1].low
+            # "fkjd 43", "plg 856348962"; right after "number is", even a word ("op 4589").
+            said = (
+                i > 1
+                and toks[i - 2].low in _SAID_ID
+                and len(prev) <= 4
+                and prev not in _NEVER_PREFIX
+            )
             if (
                 prev.isalpha()
                 and prev not in ID_WORDS
-                and prev not in _FUNCTION
-                and zipf(prev) < 4.0
+                and (said or (prev not in _FUNCTION and zipf(prev) < 4.0 and len(prev) > 1))
+                and prev not in _NOT_ID_AFTER
             ):
                 start = i - 1
         before = {t.low for t in toks[max(0, start - 4) : start]}
@@ -199,41 +242,68 @@ def _code_part(low: str) -> bool:
     if low.isdigit():
         return True
     if low.isalpha():
-        return len(low) <= 3 and (low not in _FUNCTION or low in ("a", "no"))
+        return len(low) == 1 or (len(low) <= 3 and (low not in _FUNCTION or low == "no"))
     return low.isalnum()
+
+
+def _place_tail(text: str, toks: list[_Tok], end: int, cased: bool, most: int) -> int:
+    """Index past the city, state, zip and country that follow a street line."""
+    start = end
+    while (
+        end < len(toks)
+        and end - start < most
+        and _joined(text, toks[end - 1], toks[end], " ,")
+        and _place_word(toks[end], cased)
+        and not (toks[end].low.isdigit() and len(toks[end].low) >= 9)  # a phone number
+    ):
+        end += 1
+    return end
 
 
 def find_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
     """House number, street words up to a street-type word, then city, state and zip (words
     joined by spaces or commas only: a full stop ends the address)."""
+    lows = [t.low for t in toks]
     for i, tok in enumerate(toks):
         if not (tok.low.isdigit() and len(tok.low) <= 6) and tok.low not in ("no", "#"):
             continue
         for k in range(i + 1, min(len(toks), i + 6)):
             if not _joined(text, toks[k - 1], toks[k], " ,"):
                 break
-            if toks[k].low in _STREET and k > i + 1:
-                end = k + 1
-                while (
-                    end < len(toks)
-                    and end - k <= 5
-                    and _joined(text, toks[end - 1], toks[end], " ,")
-                    and _place_word(toks[end], cased)
+            if k > i + 1 and street_word(lows[k]):
+                end = _place_tail(text, toks, k + 1, cased, 9)
+                # A word that is mostly ordinary English ("park", "view", "hill") ends a
+                # street line only when a number, a state or a country follows it.
+                tail = lows[k + 1 : end]
+                # Or after a name no corpus knows ("143 kani complex").
+                if (
+                    lows[k] in WEAK_STREET
+                    and not any(
+                        w.isdigit() or w in STATES or w in COUNTRIES or state_at(tail, n, True)
+                        for n, w in enumerate(tail)
+                    )
+                    and not all(is_rare(w) for w in lows[i + 1 : k])
                 ):
-                    end += 1
+                    continue
                 yield tok.start, toks[end - 1].end
                 break
-            if toks[k].low in _ADDRESS_STOP:
+            if lows[k] in _ADDRESS_STOP:
                 break
+
+
+_DIRECTION = frozenset(["north", "south", "east", "west", "new", "old", "e", "w", "n", "s"])
 
 
 def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
     """A street-type word after one to three words that are not English ("nethaji nagar",
     "Primrose Lane"), then the city: a street line without a house number."""
     for k, tok in enumerate(toks):
-        if tok.low not in _STREET or k == 0 or tok.low in ("main", "close", "way", "box"):
+        if not street_word(tok.low) or k == 0 or tok.low in WEAK_STREET:
             continue
         i = k
+        # "madurai north street": a direction word may stand between the name and the type.
+        if toks[i - 1].low in _DIRECTION and i > 1 and _joined(text, toks[i - 2], toks[i - 1]):
+            i -= 1
         while (
             i > 0
             and k - i < 3
@@ -242,6 +312,8 @@ def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tup
             and toks[i - 1].low not in _FUNCTION
         ):
             i -= 1
+        if i < k and toks[i].low in _DIRECTION:
+            i += 1  # the direction word alone is no street name
         if i == k:
             continue
         end = k + 1
@@ -265,7 +337,13 @@ def find_cued_address(text: str, toks: list[_Tok], cased: bool) -> Iterator[tupl
         if i is None or toks[i].low in _ADDRESS_STOP or toks[i].low in _FUNCTION:
             continue
         first = toks[i]
-        if not (first.low.isdigit() or is_rare(first.low) or (cased and first.text[0].isupper())):
+        placed = state_at([t.low for t in toks[i : i + 2]], 0, False) > 0
+        if not (
+            first.low.isdigit()
+            or placed
+            or is_rare(first.low)
+            or (cased and first.text[0].isupper())
+        ):
             continue
         j = i + 1
         while (

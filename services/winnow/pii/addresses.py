@@ -1,0 +1,93 @@
+"""City, state and zip lines without a street ("avon ma 8569", "i am from addison 75001",
+"texas austin usa", "812 chennai 600357"): the address parts a street-line rule cannot see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from winnow.pii.gazetteer import COUNTRIES, STATES, state_at
+from winnow.pii.lexicon import is_rare
+from winnow.pii.tokens import FUNCTION as _FUNCTION
+from winnow.pii.tokens import Tok as _Tok
+from winnow.pii.tokens import joined as _joined
+
+# Words after which a place name and a zip code follow ("from addison 75001").
+_FROM = frozenset(["from", "city", "in", "at", "live", "living", "moved", "town"])
+
+
+def _is_zip(low: str) -> bool:
+    return low.isdigit() and 4 <= len(low) <= 6
+
+
+def _city_back(text: str, toks: list[_Tok], i: int, most: int = 3) -> int:
+    """Start index of up to ``most`` city words before token ``i`` ("sugar land", "avon")."""
+    while (
+        i > 0
+        and most > 0
+        and _joined(text, toks[i - 1], toks[i], " ,")
+        and toks[i - 1].low.isalpha()
+        and toks[i - 1].low not in _FUNCTION
+        and toks[i - 1].low not in _FROM
+    ):
+        i -= 1
+        most -= 1
+    return i
+
+
+def find_regions(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
+    """State + zip (with the city before), state + country, place + zip after "from"/"city",
+    and house number + place + 6-digit PIN code."""
+    lows = [t.low for t in toks]
+    n = len(toks)
+    for i in range(n):
+        zip_after = lambda k: k < n and _is_zip(lows[k]) and _joined(text, toks[k - 1], toks[k])  # noqa: E731
+        width = state_at(lows, i, i + 1 < n and _is_zip(lows[i + 1]))
+        code = width == 1 and lows[i] not in STATES
+        if code and (lows[i] in _FUNCTION or _city_back(text, toks, i) == i):
+            width = 0  # "in 2019", "or 7402": a USPS code needs a city before it
+        if width:
+            end = i + width
+            has_zip = zip_after(end)
+            if has_zip:
+                end += 1
+            country = end < n and lows[end] in COUNTRIES and _joined(text, toks[end - 1], toks[end])
+            if country:
+                end += 1
+            if has_zip or country or (i > 0 and lows[i - 1] in ("address", "from")):
+                start = _city_back(text, toks, i)
+                if start == i and width == 1 and not has_zip and not country:
+                    continue
+                # A city after the state ("texas austin usa").
+                while (
+                    end < n
+                    and lows[end].isalpha()
+                    and lows[end] not in _FUNCTION
+                    and (end + 1 < n and lows[end + 1] in COUNTRIES)
+                ):
+                    end += 2
+                    break
+                yield toks[start].start, toks[end - 1].end
+            continue
+        # "from addison 75001", "city of columbus 43201"
+        if lows[i] in _FROM and i + 2 < n:
+            k = i + 1 + (lows[i + 1] == "of")
+            j = k
+            while j < n and j - k < 3 and lows[j].isalpha() and lows[j] not in _FUNCTION:
+                j += 1
+            if j > k and zip_after(j) and len(lows[j]) == 5:
+                yield toks[k].start, toks[j].end
+        # "543 madurai", "862 mumbai 4562189720": a house number and place names no English
+        # word, alone in the turn or before a phone number.
+        if lows[i].isdigit() and 2 <= len(lows[i]) <= 5 and (i == 0 or not lows[i - 1].isdigit()):
+            j = i + 1
+            while j < n and j - i <= 3 and is_rare(lows[j]) and lows[j] not in _FUNCTION:
+                j += 1
+            if j > i + 1 and (j == n or (lows[j].isdigit() and len(lows[j]) >= 9)):
+                yield toks[i].start, toks[j - 1].end
+        # "812 chennai 600357": a house number, a place, a 6-digit PIN code.
+        if lows[i].isdigit() and len(lows[i]) <= 5 and i + 2 < n:
+            j = i + 1
+            while j < n and j - i <= 3 and lows[j].isalpha() and lows[j] not in _FUNCTION:
+                j += 1
+            if j > i + 1 and j < n and len(lows[j]) == 6 and lows[j].isdigit():
+                yield toks[i].start, toks[j].end

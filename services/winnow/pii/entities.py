@@ -114,16 +114,18 @@ def expectation(question: str) -> Expect:
 
 
 _NAME_CUE = re.compile(
-    r"(?i)\b(?:(?P<strong>(?:my |the |full |first |last )*name(?:\s+is|'s|:|\s*-)?|call me|"
-    r"signed|(?:kind |best |warm )?regards,|sincerely,|cheers,|yours,|best,|thanks,|"
-    r"thank you,|dear|attn:?)"
-    r"|(?P<weak>this is|i am|i'm|im|it's|its|it is|hi|hello|hey|thanks|thank you|bye|"
+    r"(?i)\b(?:(?P<strong>(?:my |the |full |first |last )*name(?:\s+is|'s|:|\s*-)?|"
+    r"signed|(?:kind |best |warm )?regards,|sincerely,|cheers,|yours,|best,|dear|attn:?)"
+    # Weak: what follows must look like a name ("thanks, silly me", "call me dumb").
+    r"|(?P<weak>this is|i am|i'm|im|it's|its|it is|hi|hello|hey|thanks,?|thank you,?|bye|"
+    r"call me|myself|"
     r"mr\.?|mrs\.?|ms\.?|miss|dr\.?))\s+"
 )
 _CREDENTIAL_CUE = re.compile(
     r"(?i)\b(?:(?:one time )?password|passcode|pass code|pin(?: number| code| no)?|otp|"
-    r"security (?:answer|word)|answer|maiden(?: name)?|pets?(?:'s)?(?:\s+name)?|secret word)"
-    r"(?:\s+(?:is|was|are))?\s*[:=\-]?\s+"
+    r"security (?:answer|word|questions?(?: answer)?)|answer|maiden(?: name)?|"
+    r"(?:pets?|dog|cat|puppy)(?:'s)?(?:\s+name)?|secret word)"
+    r"(?:\s+(?:which|that))?(?:\s+(?:is|was|are))?\s*[:=\-,]?\s+"
 )
 _USERNAME_CUE = re.compile(
     r"(?i)\b(?:user ?name|user id|userid|login(?: id| name)?|screen name|handle)"
@@ -170,7 +172,8 @@ def _extend_name(toks: list[_Tok], i: int, text: str, cased: bool, relaxed: bool
 
 # "clara is my name", "jack jones is my name": the name before the cue.
 _NAME_BEFORE_CUE = re.compile(
-    r"(?i)\b([a-z]+(?: [a-z]+){0,2}) (?:is|as) my (?:full |first |last |sur)?name\b"
+    r"(?i)\b([a-z]+(?: [a-z]+){0,2}) (?:is|as|was) my (?:full |first |last |sur|pets? |pet's |"
+    r"dog's |cat's )?name\b"
 )
 
 
@@ -296,11 +299,16 @@ def _value_after(
         # "your PIN as well", "the password you gave": words after the cue that are ordinary
         # English are no value; after "is"/":" a word is one unless it is a function word, and
         # a name is one anyway ("childhood pet charlie").
-        named = is_first_name(low) and zipf(low) < 4.5  # a pet's name: "charlie"
+        # A pet's name ("charlie"), a maiden name ("sanchez").
+        named = (is_first_name(low) or is_surname(low)) and zipf(low) < 4.5
         plain = low in _FUNCTION or (
             zipf(low) >= (5.0 if said else 3.0) and not named and not glued
         )
         if not any(ch.isdigit() for ch in low) and plain:
+            continue
+        # "my dog is sick": after an animal, only a name-like word is a pet's name.
+        animal = m.group().lower().startswith(("dog", "cat", "pup", "pet"))
+        if animal and not (named or toks[i].text[0].isupper() or is_rare(low)):
             continue
         if glued and nxt is not None:
             end = nxt.end
@@ -315,6 +323,15 @@ _LEAD = frozenset(
     yes yeah ya ok okay sure its it's it is my name this i am im the number no is hi hello
     and sorry oh fine here thanks thank you please account pin password code ssn card id
     username user last digits of first full correct
+    """.split()  # noqa: SIM905
+)
+
+
+# Answers that give no value: "I forgot", "no idea", "it might be ...".
+_HEDGES = frozenset(
+    """
+    forgot forget forgotten remember idea know dont don't unsure cannot can't might maybe
+    probably think guess be not sorry wait moment
     """.split()  # noqa: SIM905
 )
 
@@ -335,7 +352,7 @@ def _find_answer(toks: list[_Tok], expect: Expect) -> Iterator[tuple[int, int, P
         return
     words = rest
     if expect & (Expect.NAME | Expect.CREDENTIAL | Expect.USERNAME | Expect.ADDRESS):
-        if all(t.low not in CHAT_WORDS for t in words):
+        if all(t.low not in CHAT_WORDS and t.low not in _HEDGES for t in words):
             yield rest[0].start, rest[-1].end, PiiType.NAME
         return
     lead = words[0].low

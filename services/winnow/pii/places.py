@@ -39,7 +39,7 @@ _AMOUNT_OR_DATE_BEFORE = frozenset(
     """
     transfer transferred transfering send sent pay paid charge charged charges amount sum
     cost costs price fare total spent expenses expense bill refund balance of date dated on
-    jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
+    jan feb mar apr jun jul aug sep sept oct nov dec january february march april june
     july august september october november december year model manufacture manufactured
     made since until till from
     """.split()  # noqa: SIM905

@@ -346,10 +346,18 @@ def _find_answer(toks: list[_Tok], expect: Expect) -> Iterator[tuple[int, int, P
     rest = toks[i:]
     # "robin 4152": the words before trailing digits are the answer (the digits are
     # find_numbers').
+    short_number = False
     while rest and rest[-1].low.isdigit():
+        short_number = len(rest[-1].low) <= 3
         rest = rest[:-1]
     if not rest or len(rest) > 4 or not all(t.low.isalpha() for t in rest):
         return
+    if (
+        short_number
+        and not expect & (Expect.NAME | Expect.CREDENTIAL | Expect.USERNAME)
+        and not any(is_first_name(t.low) or is_surname(t.low) for t in rest)
+    ):
+        return  # "psrew 400", "tea 2", "maruti 800": a model or a quantity, not a name
     words = rest
     if expect & (Expect.NAME | Expect.CREDENTIAL | Expect.USERNAME | Expect.ADDRESS):
         if all(t.low not in CHAT_WORDS and t.low not in _HEDGES for t in words):

@@ -226,8 +226,49 @@ def is_chatter(word: str) -> bool:
 
 @lru_cache(maxsize=131072)
 def is_rare(word: str, below: float = 3.0) -> bool:
-    """A lower-cased alphabetic word that is not ordinary English (Zipf below ``below``)."""
-    return word.isalpha() and not is_chatter(word) and zipf(word) < below
+    """A lower-cased alphabetic word that is not ordinary English (Zipf below ``below``), nor
+    an ordinary word mistyped (see ``is_garbled``)."""
+    return word.isalpha() and not is_chatter(word) and zipf(word) < below and not is_garbled(word)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@lru_cache(maxsize=131072)
+def is_garbled(word: str) -> bool:
+    """A common word mistyped ("thaks", "septemper", "alredy") or two run together
+    ("pleaseconfirm", "somuch"): one edit away from, or the join of, frequent English words.
+    Listed names are never garbled words ("mani" is not "many")."""
+    if len(word) < 4 or word in first_names() or word in last_names() or zipf(word) >= 3.0:
+        return False
+    common = _common_non_names()
+    for i in range(len(word) + 1):
+        head, tail = word[:i], word[i:]
+        if 2 <= i <= len(word) - 2 and head in common and tail in common:
+            return True
+        if len(word) < 5:
+            continue
+        edits = [head + tail[1:]] if tail else []  # deletion
+        if len(tail) > 1:
+            edits.append(head + tail[1] + tail[0] + tail[2:])  # transposition
+        for ch in _LETTERS:
+            edits.append(head + ch + tail)  # insertion
+            # Substitutions only in longer words: "jagan" is one letter from "japan".
+            if tail and len(word) >= 7:
+                edits.append(head + ch + tail[1:])
+        if any(e in common for e in edits):
+            return True
+    return False
+
+
+@cache
+def _common_non_names() -> frozenset[str]:
+    """Frequent English words (Zipf >= 4.5) that are not names: a misspelt "jhone" is John."""
+    return frozenset(
+        w
+        for w, z in _word_zipf().items()
+        if z >= 4.5 and w not in first_names() and w not in KNOWN_NAMES and surname_rank(w) > 5000
+    )
 
 
 def warm() -> None:

@@ -67,6 +67,9 @@ class Expect(Flag):
     """A number or PIN was asked for earlier in the conversation: numbers stay sensitive."""
 
 
+_AGENT_ROLES = frozenset(["assistant", "agent", "system", "wizard", "bot", "human_agent"])
+
+
 def turn_expectations(turns: list[tuple[str, str]]) -> list[Expect]:
     """What each turn of a conversation (``(role, text)``) is searched with: the question of
     the other side's previous turn, plus ``ASKED_BEFORE`` once any turn asked for a number or
@@ -74,7 +77,10 @@ def turn_expectations(turns: list[tuple[str, str]]) -> list[Expect]:
     out: list[Expect] = []
     question, asked, prev_role = Expect.NOTHING, Expect.NOTHING, None
     for role, text in turns:
-        current = question if role != prev_role else Expect.NOTHING
+        # The agent's side answers the customer's questions with instructions, never with the
+        # customer's values: "How do I reset my password?" makes no answer a password.
+        answering = role.lower() not in _AGENT_ROLES
+        current = question if role != prev_role and answering else Expect.NOTHING
         if asked & (Expect.NUMBER | Expect.CREDENTIAL):
             current |= Expect.ASKED_BEFORE
         out.append(current)
@@ -197,6 +203,10 @@ def _find_cued_names(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple
         strong = m.group("strong") is not None
         if strong:
             ok = tok.low.isalpha() and tok.low not in _FUNCTION
+            # Without "is" or ":" the cue may be an ordinary phrase ("the name associated
+            # with", "signed up", "best, such as"): the word must then look like a name.
+            if ok and not re.search(r"(?:is|:|'s|-)\s*$", m.group()):
+                ok = _namey(tok, cased, relaxed=True) and tok.low not in CHAT_WORDS
         else:
             ok = (
                 _namey(tok, cased, relaxed=False)
@@ -291,6 +301,8 @@ def _value_after(
         if i is None:
             continue
         low = toks[i].low
+        if low.isdigit() and text[toks[i].end : toks[i].end + 2] in (". ", ".", ") "):
+            continue  # "recover your password:  1. Go to ...": a numbered step
         said = bool(_SAID.search(m.group()))
         end = toks[i].end
         # "raj 123": a word and digits typed as one password.

@@ -175,6 +175,8 @@ def find_numbers(
             or (bool(near & _AMOUNT_OR_DATE_BEFORE) and not near_id)
         )
         lone = toks[i].low if j == i + 1 else ""
+        # "24/7", "3/4": a short fraction or day/month, not an identifier.
+        fraction = j == i + 2 and text[toks[i].end : toks[i + 1].start] == "/" and digits <= 4
         # Without an identifier word, a lone year, date ("20062018") or round amount ("5000")
         # is what it looks like.
         year = (
@@ -190,6 +192,7 @@ def find_numbers(
         if (
             not unit
             and not year
+            and not (fraction and not near_id)
             and (
                 digits >= 6
                 or (digits >= 3 and cue)
@@ -333,10 +336,14 @@ def find_cued_address(text: str, toks: list[_Tok], cased: bool) -> Iterator[tupl
     the end of the sentence, when the first is a number, a capitalised or a non-English word."""
     starts = {t.start: i for i, t in enumerate(toks)}
     for m in _ADDRESS_CUE.finditer(text):
+        if m.group()[0] == "A" and not re.search(r"(?:is|:)\s*$", m.group()):
+            continue  # "Address Book", "Shipping Address" option: an interface label
         i = starts.get(m.end())
         if i is None or toks[i].low in _ADDRESS_STOP or toks[i].low in _FUNCTION:
             continue
         first = toks[i]
+        if first.low.isdigit() and text[first.end : first.end + 1] in (".", ")"):
+            continue  # "your address:  1. Start by ...": a numbered step
         placed = state_at([t.low for t in toks[i : i + 2]], 0, False) > 0
         if not (
             first.low.isdigit()

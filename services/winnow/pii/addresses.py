@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from winnow.pii.gazetteer import COUNTRIES, STATES, state_at
+from winnow.pii.gazetteer import COUNTRIES, STATE_CODES, STATE_PAIRS, STATES, state_at
 from winnow.pii.lexicon import is_rare
 from winnow.pii.tokens import FUNCTION as _FUNCTION
 from winnow.pii.tokens import Tok as _Tok
@@ -13,6 +13,9 @@ from winnow.pii.tokens import joined as _joined
 
 # Words after which a place name and a zip code follow ("from addison 75001").
 _FROM = frozenset(["from", "city", "in", "at", "live", "living", "moved", "town"])
+
+
+_STARTS = STATES | STATE_CODES | _FROM | {a for a, _ in STATE_PAIRS}
 
 
 def _is_zip(low: str) -> bool:
@@ -39,7 +42,8 @@ def find_regions(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     and house number + place + 6-digit PIN code."""
     lows = [t.low for t in toks]
     n = len(toks)
-    for i in range(n):
+    # Fast path: every rule starts at a state, a "from" word or a number.
+    for i in [k for k, w in enumerate(lows) if w[0].isdigit() or w in _STARTS]:
         zip_after = lambda k: k < n and _is_zip(lows[k]) and _joined(text, toks[k - 1], toks[k])  # noqa: E731
         width = state_at(lows, i, i + 1 < n and _is_zip(lows[i + 1]))
         code = width == 1 and lows[i] not in STATES

@@ -40,7 +40,9 @@ from winnow.pii.lexicon import (
 )
 from winnow.pii.places import (
     CODE,
+    CODE_TRIGGERS,
     LOCAL_PHONE,
+    LOCAL_PHONE_TRIGGERS,
     find_codes,
     find_cued_address,
     find_named_streets,
@@ -49,6 +51,7 @@ from winnow.pii.places import (
 )
 from winnow.pii.tokens import FUNCTION as _FUNCTION
 from winnow.pii.tokens import Tok as _Tok
+from winnow.pii.tokens import cue_matches
 from winnow.pii.tokens import joined as _joined
 from winnow.pii.tokens import tokens as _tokens
 from winnow.pii.types import PiiType
@@ -76,7 +79,7 @@ def turn_expectations(turns: list[tuple[str, str]]) -> list[Expect]:
     a PIN (customers give them turns later: "oh, I remember my PIN, it's 9431")."""
     out: list[Expect] = []
     question, asked, prev_role = Expect.NOTHING, Expect.NOTHING, None
-    for role, text in turns:
+    for n, (role, text) in enumerate(turns):
         # The agent's side answers the customer's questions with instructions, never with the
         # customer's values: "How do I reset my password?" makes no answer a password.
         answering = role.lower() not in _AGENT_ROLES
@@ -84,38 +87,42 @@ def turn_expectations(turns: list[tuple[str, str]]) -> list[Expect]:
         if asked & (Expect.NUMBER | Expect.CREDENTIAL):
             current |= Expect.ASKED_BEFORE
         out.append(current)
+        if n == len(turns) - 1:
+            break  # nothing after the last turn reads its question
         question = expectation(text)
         asked |= question
         prev_role = role
     return out
 
 
-_ASKS = [
-    (Expect.NAME, re.compile(r"(?i)\b(?:(?:full |first |last |your |the )name|who am i speaking)")),
-    (
+_ASKS = {
+    "name": (Expect.NAME, r"\b(?:(?:full |first |last |your |the )name|who am i speaking)"),
+    "number": (
         Expect.NUMBER,
-        re.compile(
-            r"(?i)\b(?:account|acct|number|ssn|social security|card|zip|postal|policy|claim|"
-            r"member|customer id|confirmation|booking|reference|order|date of birth|dob|digits)"
-        ),
+        r"\b(?:account|acct|number|ssn|social security|card|zip|postal|policy|claim|"
+        r"member|customer id|confirmation|booking|reference|order|date of birth|dob|digits)",
     ),
-    (
+    "credential": (
         Expect.CREDENTIAL,
-        re.compile(r"(?i)\b(?:pin|password|passcode|security (?:question|answer)|maiden|pet)\b"),
+        r"\b(?:pin|password|passcode|security (?:question|answer)|maiden|pet)\b",
     ),
-    (Expect.ADDRESS, re.compile(r"(?i)\b(?:address|where do you live|street)\b")),
-    (Expect.USERNAME, re.compile(r"(?i)\b(?:user ?name|user id|login|handle)\b")),
-]
+    "address": (Expect.ADDRESS, r"\b(?:address|where do you live|street)\b"),
+    "username": (Expect.USERNAME, r"\b(?:user ?name|user id|login|handle)\b"),
+}
+# One scan of the lower-cased turn finds every kind of question (five scans cost ~10% of
+# redaction time on long agent answers).
+_ASK = re.compile("|".join(f"(?P<{k}>{pattern})" for k, (_, pattern) in _ASKS.items()))
+_REQUEST = re.compile(r"\b(?:please|provide|need|tell)\b")
 
 
 def expectation(question: str) -> Expect:
     """What a turn asks the other side for (an agent's "Could I get your full name?")."""
-    if "?" not in question and not re.search(r"(?i)\b(?:please|provide|need|tell)\b", question):
+    low = question.lower()
+    if "?" not in low and not _REQUEST.search(low):
         return Expect.NOTHING
     found = Expect.NOTHING
-    for flag, pattern in _ASKS:
-        if pattern.search(question):
-            found |= flag
+    for m in _ASK.finditer(low):
+        found |= _ASKS[m.lastgroup or ""][0]
     return found
 
 
@@ -137,6 +144,23 @@ _USERNAME_CUE = re.compile(
     r"(?i)\b(?:user ?name|user id|userid|login(?: id| name)?|screen name|handle)"
     r"(?:\s+(?:is|was))?\s*[:=\-]?\s+"
 )
+
+
+# The first word of every alternative of each cue pattern (see ``cue_matches``).
+_NAME_TRIGGERS = frozenset(
+    """
+    my the full first last name signed kind best warm regards sincerely cheers yours dear attn
+    this i im it its it's hi hello hey thanks thank bye call myself mr mrs ms miss dr
+    """.split()  # noqa: SIM905
+)
+_CUE_TRIGGERS = {
+    _CREDENTIAL_CUE.pattern: frozenset(
+        """
+        one password passcode pass pin otp security answer maiden pet pets dog cat puppy secret
+        """.split()  # noqa: SIM905
+    ),
+    _USERNAME_CUE.pattern: frozenset(["user", "username", "userid", "login", "screen", "handle"]),
+}
 
 
 def _namey(tok: _Tok, cased: bool, relaxed: bool) -> bool:
@@ -177,25 +201,26 @@ def _extend_name(toks: list[_Tok], i: int, text: str, cased: bool, relaxed: bool
 
 
 # "clara is my name", "jack jones is my name": the name before the cue.
-_NAME_BEFORE_CUE = re.compile(
-    r"(?i)\b([a-z]+(?: [a-z]+){0,2}) (?:is|as|was) my (?:full |first |last |sur|pets? |pet's |"
-    r"dog's |cat's )?name\b"
+_NAME_AFTER = re.compile(
+    r"(?i) (?:is|as|was) my (?:full |first |last |sur|pets? |pet's |dog's |cat's )?name\b"
 )
 
 
 def _find_names_before_cue(text: str) -> Iterator[tuple[int, int]]:
-    for m in _NAME_BEFORE_CUE.finditer(text):
-        words = m.group(1).split()
+    if "my" not in text and "My" not in text and "MY" not in text:
+        return  # fast path: every cue has "my" in it
+    for m in _NAME_AFTER.finditer(text):
+        words = text[max(0, m.start() - 60) : m.start()].split()[-3:]
         while words and not _name_word(words[0].lower(), True):
             words.pop(0)  # "yes of course jack jones": the lead-in is no name
-        if words and all(_name_word(w.lower(), True) for w in words):
-            yield m.end(1) - len(" ".join(words)), m.end(1)
+        if words and all(w.isalpha() and _name_word(w.lower(), True) for w in words):
+            yield m.start() - len(" ".join(words)), m.start()
 
 
 def _find_cued_names(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
     yield from _find_names_before_cue(text)
     starts = {t.start: i for i, t in enumerate(toks)}
-    for m in _NAME_CUE.finditer(text):
+    for m in cue_matches(_NAME_CUE, text, toks, _NAME_TRIGGERS):
         i = starts.get(m.end())
         if i is None:
             continue
@@ -296,7 +321,7 @@ def _value_after(
     cue: re.Pattern[str], text: str, toks: list[_Tok], two: bool = True
 ) -> Iterator[tuple[int, int]]:
     starts = {t.start: i for i, t in enumerate(toks)}
-    for m in cue.finditer(text):
+    for m in cue_matches(cue, text, toks, _CUE_TRIGGERS[cue.pattern]):
         i = starts.get(m.end())
         if i is None:
             continue
@@ -493,9 +518,12 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
     if digits:  # ids, local phones, house numbers and codes all need a digit
         found += [
             (m.start("v"), m.end("v"), PiiType.ORDER if m.group("order") else PiiType.ID)
-            for m in CODE.finditer(text)
+            for m in cue_matches(CODE, text, toks, CODE_TRIGGERS)
         ]
-        found += [(m.start("v"), m.end("v"), PiiType.PHONE) for m in LOCAL_PHONE.finditer(text)]
+        found += [
+            (m.start("v"), m.end("v"), PiiType.PHONE)
+            for m in cue_matches(LOCAL_PHONE, text, toks, LOCAL_PHONE_TRIGGERS)
+        ]
         found += [(s, e, PiiType.ADDRESS) for s, e in find_streets(text, toks, cased)]
         found += [(s, e, PiiType.ADDRESS) for s, e in find_regions(text, toks)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_cued_address(text, toks, cased)]

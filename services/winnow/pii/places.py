@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from winnow.pii.gazetteer import COUNTRIES, STATES, WEAK_STREET, state_at, street_word
 from winnow.pii.lexicon import is_rare, zipf
@@ -19,12 +20,33 @@ CODE = re.compile(
     r"\s*(?:id|number|no\.?|num|#|code)?\s*(?:is|was|:|#)?\s*"
     r"(?P<v>(?=[A-Z0-9\-]*\d)(?=[A-Z0-9\-]*[A-Z])[A-Z0-9][A-Z0-9\-]{4,}[A-Z0-9])\b"
 )
+CODE_TRIGGERS = frozenset(
+    """
+    account acct customer member client user policy claim booking confirmation reference ref
+    order ticket invoice tracking
+    """.split()  # noqa: SIM905
+)
 # Order, ticket, invoice and tracking numbers: a setting keeps, pseudonymises or redacts them.
 ORDER_WORDS = frozenset({"order", "ticket", "invoice", "tracking", "bill"})
 # A 7-digit local number ("555-7709", "my number is 555 7709") after a phone word.
 LOCAL_PHONE = re.compile(
     r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|text|reach|number|contact|ph)\b"
     r"[^\n\x00]{0,24}?(?<![\d\-])(?P<v>\d{3}[\- .]?\d{4})(?![\d\-])"
+)
+LOCAL_PHONE_TRIGGERS = frozenset(
+    [
+        "phone",
+        "tel",
+        "telephone",
+        "mobile",
+        "cell",
+        "call",
+        "text",
+        "reach",
+        "number",
+        "contact",
+        "ph",
+    ]
 )
 _ADDRESS_CUE = re.compile(r"(?i)\baddress(?:\s+is)?\s*[:\-]?\s+")
 ID_WORDS = frozenset(
@@ -240,6 +262,7 @@ def find_codes(text: str, toks: list[_Tok], answer: bool) -> Iterator[tuple[int,
         i = j if j > i else i + 1
 
 
+@lru_cache(maxsize=65536)
 def _code_part(low: str) -> bool:
     """Digits, a mix of letters and digits, or up to three letters that are no function word."""
     if low.isdigit():

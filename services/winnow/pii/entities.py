@@ -135,7 +135,8 @@ _NAME_CUE = re.compile(
     r"mr\.?|mrs\.?|ms\.?|miss|dr\.?))\s+"
 )
 _CREDENTIAL_CUE = re.compile(
-    r"(?i)\b(?:(?:one time )?password|passcode|pass code|pin(?: number| code| no)?|otp|"
+    r"(?i)\b(?:(?:one time )?password|passcode|pass code|pa+s+ ?w[a-z]{0,4}d[a-z]?|pw|"
+    r"pin(?: number| code| no)?|otp|"
     r"security (?:answer|word|questions?(?: answer)?)|answer|maiden(?: name)?|"
     r"(?:pets?|dog|cat|puppy)(?:'s)?(?:\s+name)?|secret word)"
     r"(?:\s+(?:which|that))?(?:\s+(?:is|was|are))?\s*[:=\-,]?\s+"
@@ -157,6 +158,7 @@ _CUE_TRIGGERS = {
     _CREDENTIAL_CUE.pattern: frozenset(
         """
         one password passcode pass pin otp security answer maiden pet pets dog cat puppy secret
+        pw pasword passowrd passwort paassword passwrd pasword pssword
         """.split()  # noqa: SIM905
     ),
     _USERNAME_CUE.pattern: frozenset(["user", "username", "userid", "login", "screen", "handle"]),
@@ -349,10 +351,23 @@ def _value_after(
             continue
         if glued and nxt is not None:
             end = nxt.end
+        # A password typed in chat runs over short groups ("ewru 87 cc", "78 sidic 983").
+        k = i + (2 if glued else 1)
+        while two and k < len(toks) and k - i < 4 and _joined(text, toks[k - 1], toks[k]):
+            part = toks[k].low
+            if not (part.isdigit() or (len(part) <= 5 and _code_word(part))):
+                break
+            end = toks[k].end
+            k += 1
         # A password runs to the next space, punctuation included ("Tr0ub4dor&3").
         while end < len(text) and not text[end].isspace() and text[end] not in ".,;!?\x00":
             end += 1
         yield toks[i].start, end
+
+
+def _code_word(low: str) -> bool:
+    """Letters typed as part of a code ("cc", "sidic"), not a word that ends the value."""
+    return low not in _FUNCTION and low not in _HEDGES and (zipf(low) < 3.5 or len(low) <= 2)
 
 
 _LEAD = frozenset(

@@ -22,6 +22,11 @@ def _is_zip(low: str) -> bool:
     return low.isdigit() and 4 <= len(low) <= 6
 
 
+def _zip_at(text: str, toks: list[_Tok], k: int) -> bool:
+    """Is token ``k`` a zip code joined to the word before it?"""
+    return k < len(toks) and _is_zip(toks[k].low) and _joined(text, toks[k - 1], toks[k])
+
+
 def _city_back(text: str, toks: list[_Tok], i: int, most: int = 3) -> int:
     """Start index of up to ``most`` city words before token ``i`` ("sugar land", "avon")."""
     while (
@@ -44,14 +49,13 @@ def find_regions(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     n = len(toks)
     # Fast path: every rule starts at a state, a "from" word or a number.
     for i in [k for k, w in enumerate(lows) if w[0].isdigit() or w in _STARTS]:
-        zip_after = lambda k: k < n and _is_zip(lows[k]) and _joined(text, toks[k - 1], toks[k])  # noqa: E731
         width = state_at(lows, i, i + 1 < n and _is_zip(lows[i + 1]))
         code = width == 1 and lows[i] not in STATES
         if code and (lows[i] in _FUNCTION or _city_back(text, toks, i) == i):
             width = 0  # "in 2019", "or 7402": a USPS code needs a city before it
         if width:
             end = i + width
-            has_zip = zip_after(end)
+            has_zip = _zip_at(text, toks, end)
             if has_zip:
                 end += 1
             country = end < n and lows[end] in COUNTRIES and _joined(text, toks[end - 1], toks[end])
@@ -62,14 +66,13 @@ def find_regions(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
                 if start == i and width == 1 and not has_zip and not country:
                     continue
                 # A city after the state ("texas austin usa").
-                while (
-                    end < n
+                if (
+                    end + 1 < n
                     and lows[end].isalpha()
                     and lows[end] not in _FUNCTION
-                    and (end + 1 < n and lows[end + 1] in COUNTRIES)
+                    and lows[end + 1] in COUNTRIES
                 ):
                     end += 2
-                    break
                 yield toks[start].start, toks[end - 1].end
             continue
         # "from addison 75001", "city of columbus 43201"
@@ -78,7 +81,7 @@ def find_regions(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
             j = k
             while j < n and j - k < 3 and lows[j].isalpha() and lows[j] not in _FUNCTION:
                 j += 1
-            if j > k and zip_after(j) and len(lows[j]) == 5:
+            if j > k and _zip_at(text, toks, j) and len(lows[j]) == 5:
                 yield toks[k].start, toks[j].end
         # "543 madurai", "862 mumbai 4562189720": a house number and place names no English
         # word, alone in the turn or before a phone number.

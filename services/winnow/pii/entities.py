@@ -23,20 +23,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from enum import Flag, auto
 
 from winnow.pii.addresses import find_regions
-from winnow.pii.lexicon import (
-    CHAT_WORDS,
-    KNOWN_NAMES,
-    is_chatter,
-    is_first_name,
-    is_known_name,
-    is_rare,
-    is_surname,
-    large_zipf,
-    surname_rank,
-    zipf,
+from winnow.pii.expect import Expect, expectation, turn_expectations
+from winnow.pii.lexicon import is_first_name, is_rare, is_surname, zipf
+from winnow.pii.names import (
+    HEDGES,
+    find_answer,
+    find_cued_names,
+    find_lead_name,
+    find_lone_names,
+    find_titled_names,
 )
 from winnow.pii.places import (
     CODE,
@@ -56,84 +53,8 @@ from winnow.pii.tokens import joined as _joined
 from winnow.pii.tokens import tokens as _tokens
 from winnow.pii.types import PiiType
 
+__all__ = ["Expect", "expectation", "find_entities", "turn_expectations"]
 
-class Expect(Flag):
-    """What the previous turn asked for, so the answer's value can be taken on less evidence."""
-
-    NOTHING = 0
-    NAME = auto()
-    NUMBER = auto()
-    CREDENTIAL = auto()
-    ADDRESS = auto()
-    USERNAME = auto()
-    ASKED_BEFORE = auto()
-    """A number or PIN was asked for earlier in the conversation: numbers stay sensitive."""
-
-
-_AGENT_ROLES = frozenset(["assistant", "agent", "system", "wizard", "bot", "human_agent"])
-
-
-def turn_expectations(turns: list[tuple[str, str]]) -> list[Expect]:
-    """What each turn of a conversation (``(role, text)``) is searched with: the question of
-    the other side's previous turn, plus ``ASKED_BEFORE`` once any turn asked for a number or
-    a PIN (customers give them turns later: "oh, I remember my PIN, it's 9431")."""
-    out: list[Expect] = []
-    question, asked, prev_role = Expect.NOTHING, Expect.NOTHING, None
-    for n, (role, text) in enumerate(turns):
-        # The agent's side answers the customer's questions with instructions, never with the
-        # customer's values: "How do I reset my password?" makes no answer a password.
-        answering = role.lower() not in _AGENT_ROLES
-        current = question if role != prev_role and answering else Expect.NOTHING
-        if asked & (Expect.NUMBER | Expect.CREDENTIAL):
-            current |= Expect.ASKED_BEFORE
-        out.append(current)
-        if n == len(turns) - 1:
-            break  # nothing after the last turn reads its question
-        question = expectation(text)
-        asked |= question
-        prev_role = role
-    return out
-
-
-_ASKS = {
-    "name": (Expect.NAME, r"\b(?:(?:full |first |last |your |the )name|who am i speaking)"),
-    "number": (
-        Expect.NUMBER,
-        r"\b(?:account|acct|number|ssn|social security|card|zip|postal|policy|claim|"
-        r"member|customer id|confirmation|booking|reference|order|date of birth|dob|digits)",
-    ),
-    "credential": (
-        Expect.CREDENTIAL,
-        r"\b(?:pin|password|passcode|security (?:question|answer)|maiden|pet)\b",
-    ),
-    "address": (Expect.ADDRESS, r"\b(?:address|where do you live|street)\b"),
-    "username": (Expect.USERNAME, r"\b(?:user ?name|user id|login|handle)\b"),
-}
-# One scan of the lower-cased turn finds every kind of question (five scans cost ~10% of
-# redaction time on long agent answers).
-_ASK = re.compile("|".join(f"(?P<{k}>{pattern})" for k, (_, pattern) in _ASKS.items()))
-_REQUEST = re.compile(r"\b(?:please|provide|need|tell)\b")
-
-
-def expectation(question: str) -> Expect:
-    """What a turn asks the other side for (an agent's "Could I get your full name?")."""
-    low = question.lower()
-    if "?" not in low and not _REQUEST.search(low):
-        return Expect.NOTHING
-    found = Expect.NOTHING
-    for m in _ASK.finditer(low):
-        found |= _ASKS[m.lastgroup or ""][0]
-    return found
-
-
-_NAME_CUE = re.compile(
-    r"(?i)\b(?:(?P<strong>(?:my |the |full |first |last )*name(?:\s+is|'s|:|\s*-)?|"
-    r"signed|(?:kind |best |warm )?regards,|sincerely,|cheers,|yours,|best,|dear|attn:?)"
-    # Weak: what follows must look like a name ("thanks, silly me", "call me dumb").
-    r"|(?P<weak>this is|i am|i'm|im|it's|its|it is|hi|hello|hey|thanks,?|thank you,?|bye|"
-    r"call me|myself|"
-    r"mr\.?|mrs\.?|ms\.?|miss|dr\.?))\s+"
-)
 _CREDENTIAL_CUE = re.compile(
     r"(?i)\b(?:(?:one time )?password|passcode|pass code|pa+s+ ?w[a-z]{0,4}d[a-z]?|pw|"
     r"pin(?: number| code| no)?|otp|"
@@ -148,12 +69,6 @@ _USERNAME_CUE = re.compile(
 
 
 # The first word of every alternative of each cue pattern (see ``cue_matches``).
-_NAME_TRIGGERS = frozenset(
-    """
-    my the full first last name signed kind best warm regards sincerely cheers yours dear attn
-    this i im it its it's hi hello hey thanks thank bye call myself mr mrs ms miss dr
-    """.split()  # noqa: SIM905
-)
 _CUE_TRIGGERS = {
     _CREDENTIAL_CUE.pattern: frozenset(
         """
@@ -163,157 +78,6 @@ _CUE_TRIGGERS = {
     ),
     _USERNAME_CUE.pattern: frozenset(["user", "username", "userid", "login", "screen", "handle"]),
 }
-
-
-def _namey(tok: _Tok, cased: bool, relaxed: bool) -> bool:
-    """Could this token be (part of) a person's name here?"""
-    low = tok.low
-    if not low.isalpha() or low in _FUNCTION:
-        return False
-    if is_known_name(low):
-        return True
-    title = tok.text[0].isupper() and not tok.text.isupper()
-    if cased and title and (is_first_name(low) or is_surname(low) or zipf(low) < 3.5):
-        return True
-    if relaxed:  # after "my name is": any word that is not common English
-        return is_rare(low, 3.5) or zipf(low) < 4.0
-    # After "hi", "this is": a word that is not ordinary English ("hemanth", "kannan").
-    return is_rare(low, 3.0)
-
-
-def _extend_name(toks: list[_Tok], i: int, text: str, cased: bool, relaxed: bool) -> int:
-    """Index past the name that starts at token ``i`` (at most four words)."""
-    j = i + 1
-    while j < len(toks) and j - i < 4 and _joined(text, toks[j - 1], toks[j]):
-        low = toks[j].low
-        # "jennifer bale": after a listed first name, a listed surname that is not a common
-        # word continues the name even after a weak cue ("i am").
-        listed = low not in _FUNCTION and (
-            (relaxed and (is_surname(low) or is_first_name(low)))
-            or (is_first_name(toks[i].low) and is_surname(low) and zipf(low) < 4.0)
-        )
-        if (
-            not listed
-            and not _namey(toks[j], cased, relaxed)
-            and not (len(low) == 1 and low.isalpha())
-        ):
-            break
-        j += 1
-    return j
-
-
-# "clara is my name", "jack jones is my name": the name before the cue.
-_NAME_AFTER = re.compile(
-    r"(?i) (?:is|as|was) my (?:full |first |last |sur|pets? |pet's |dog's |cat's )?name\b"
-)
-
-
-def _find_names_before_cue(text: str) -> Iterator[tuple[int, int]]:
-    if "my" not in text and "My" not in text and "MY" not in text:
-        return  # fast path: every cue has "my" in it
-    for m in _NAME_AFTER.finditer(text):
-        words = text[max(0, m.start() - 60) : m.start()].split()[-3:]
-        while words and not _name_word(words[0].lower(), True):
-            words.pop(0)  # "yes of course jack jones": the lead-in is no name
-        if words and all(w.isalpha() and _name_word(w.lower(), True) for w in words):
-            yield m.start() - len(" ".join(words)), m.start()
-
-
-def _find_cued_names(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
-    yield from _find_names_before_cue(text)
-    starts = {t.start: i for i, t in enumerate(toks)}
-    for m in cue_matches(_NAME_CUE, text, toks, _NAME_TRIGGERS):
-        i = starts.get(m.end())
-        if i is None:
-            continue
-        tok = toks[i]
-        strong = m.group("strong") is not None
-        if strong:
-            ok = tok.low.isalpha() and tok.low not in _FUNCTION
-            # Without "is" or ":" the cue may be an ordinary phrase ("the name associated
-            # with", "signed up", "best, such as"): the word must then look like a name.
-            if ok and not re.search(r"(?:is|:|'s|-)\s*$", m.group()):
-                ok = _namey(tok, cased, relaxed=True) and tok.low not in CHAT_WORDS
-        else:
-            ok = (
-                _namey(tok, cased, relaxed=False)
-                or (is_first_name(tok.low) and zipf(tok.low) < 4.8 and tok.low not in _FUNCTION)
-            ) and (not cased or tok.text[0].isupper() or is_known_name(tok.low))
-        if ok:
-            j = _extend_name(toks, i, text, cased, relaxed=strong)
-            yield tok.start, toks[j - 1].end
-
-
-def _find_titled_names(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
-    """Runs of two or three Title-case words led by a listed first name ("Katarina Miller")."""
-    i = 0
-    while i < len(toks) - 1:
-        a, b = toks[i], toks[i + 1]
-        if (
-            a.text[:1].isupper()
-            and b.text[:1].isupper()
-            and not a.text.isupper()
-            and a.low.isalpha()
-            and b.low.isalpha()
-            and a.low not in _FUNCTION
-            and b.low not in _FUNCTION
-            and is_first_name(a.low)
-            and (is_surname(b.low) or is_first_name(b.low) or zipf(b.low) < 3.5)
-            and _joined(text, a, b)
-        ):
-            j = i + 2
-            if j < len(toks) and toks[j].text[:1].isupper() and is_surname(toks[j].low):
-                j += 1 if _joined(text, b, toks[j]) else 0
-            yield a.start, toks[j - 1].end
-            i = j
-        else:
-            i += 1
-
-
-_PERSON_BEFORE = frozenset(
-    [
-        "to",
-        "with",
-        "from",
-        "by",
-        "and",
-        "ask",
-        "asked",
-        "tell",
-        "told",
-        "called",
-        "named",
-        "contact",
-        "cc",
-        "agent",
-        "colleague",
-        "manager",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-    ]
-)
-
-
-def _find_lone_names(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
-    """Single words only a name can be: listed, not English, written as a name. Mid-sentence,
-    a capitalised first name that is not a common word counts too ("sent it to Norman")."""
-    for tok in toks:
-        low = tok.low
-        if cased and (tok.text.isupper() or not tok.text[0].isupper()):
-            continue
-        if low in _FUNCTION:
-            continue
-        if is_known_name(low, 3.5):
-            yield tok.start, tok.end
-        elif cased and is_first_name(low) and zipf(low) < 4.5:
-            # Mid-sentence, and after a word that introduces a person: interface labels are
-            # capitalised too ("then Edit", "open Billing").
-            before = text[max(0, tok.start - 12) : tok.start].rstrip()
-            last = before.rsplit(None, 1)[-1].lower() if before.split() else ""
-            if last in _PERSON_BEFORE or (before and before[-1] == "," and zipf(low) < 3.5):
-                yield tok.start, tok.end
 
 
 _SAID = re.compile(r"(?:\b(?:is|was|are)|[:=])\s*$")
@@ -367,157 +131,7 @@ def _value_after(
 
 def _code_word(low: str) -> bool:
     """Letters typed as part of a code ("cc", "sidic"), not a word that ends the value."""
-    return low not in _FUNCTION and low not in _HEDGES and (zipf(low) < 3.5 or len(low) <= 2)
-
-
-_LEAD = frozenset(
-    """
-    yes yeah ya ok okay sure its it's it is my name this i am im the number no is hi hello
-    and sorry oh fine here thanks thank you please account pin password code ssn card id
-    username user last digits of first full correct
-    """.split()  # noqa: SIM905
-)
-
-
-# Answers that give no value: "I forgot", "no idea", "it might be ...".
-_HEDGES = frozenset(
-    """
-    forgot forget forgotten remember idea know dont don't unsure cannot can't might maybe
-    probably think guess be not sorry wait moment
-    """.split()  # noqa: SIM905
-)
-
-
-def _find_answer(toks: list[_Tok], expect: Expect) -> Iterator[tuple[int, int, PiiType]]:
-    """A short turn that only gives a value: the words after the lead-in are the value."""
-    if not toks or len(toks) > 6:
-        return
-    i = 0
-    while i < len(toks) and toks[i].low in _LEAD:
-        i += 1
-    rest = toks[i:]
-    # "robin 4152": the words before trailing digits are the answer (the digits are
-    # find_numbers').
-    short_number = False
-    while rest and rest[-1].low.isdigit():
-        short_number = len(rest[-1].low) <= 3
-        rest = rest[:-1]
-    if not rest or len(rest) > 4 or not all(t.low.isalpha() for t in rest):
-        return
-    if (
-        short_number
-        and not expect & (Expect.NAME | Expect.CREDENTIAL | Expect.USERNAME)
-        and not any(is_first_name(t.low) or is_surname(t.low) for t in rest)
-    ):
-        return  # "psrew 400", "tea 2", "maruti 800": a model or a quantity, not a name
-    words = rest
-    if expect & (Expect.NAME | Expect.CREDENTIAL | Expect.USERNAME | Expect.ADDRESS):
-        if all(t.low not in CHAT_WORDS and t.low not in _HEDGES for t in words):
-            yield rest[0].start, rest[-1].end, PiiType.NAME
-        return
-    lead = words[0].low
-    # "deacon ware", "john west": a first name, then listed names; after a first name that is
-    # also a common word ("will", "art") the rest must not be common words ("will wait").
-    strong = is_first_name(lead) and (zipf(lead) < 4.3 or lead in KNOWN_NAMES)
-    first_last = (
-        len(words) in (2, 3)
-        and (strong or (is_first_name(lead) and zipf(lead) < 4.8) or is_rare(lead))
-        and not is_chatter(lead)
-        and all(
-            (is_surname(t.low) or is_first_name(t.low))
-            and t.low not in _FUNCTION
-            and (strong or zipf(t.low) < 4.0)
-            for t in words[1:]
-        )
-    )
-    # "umesh yadav", "slade arellano": two or three name-like words, one of them listed.
-    paired = _common_surname(words[-1].low)
-    pair = (
-        len(words) in (2, 3)
-        and all(_name_word(t.low, paired) for t in words)
-        and any(is_first_name(t.low) or surname_rank(t.low) <= 20000 for t in words)
-    )
-    if (
-        first_last
-        or pair
-        or (
-            len(words) <= 3
-            and all(
-                is_known_name(t.low, 4.6) or is_rare(t.low, 3.0) for t in words if len(t.low) > 1
-            )
-            and any(len(t.low) > 1 for t in words)
-        )
-    ):
-        yield rest[0].start, rest[-1].end, PiiType.NAME
-
-
-# What follows a name typed before another value ("suganthi and 2220", "vincy joel account no
-# 9249", "pushpaac password 321").
-_VALUE_WORDS = frozenset(
-    """
-    ssn social account acct ac card credit debit password pass pin booking confirmation
-    policy claim phone mobile cell number no id username user email mail address zip dob
-    """.split()  # noqa: SIM905
-)
-
-
-def _name_word(low: str, paired: bool = False) -> bool:
-    """Could this lower-case word be part of a name typed without a cue? Listed first names
-    and surnames that are not common English, or words that are not English and that no corpus
-    knows well either (``vino``, ``suganthi``; not ``toyota``, ``pesto``, ``madurai``).
-    ``paired``: next to a common surname, a first name may be a common word ("mark jones")."""
-    if not low.isalpha() or low in _FUNCTION or is_chatter(low) or len(low) < 2:
-        return False
-    if low in KNOWN_NAMES:
-        return True
-    z = zipf(low)
-    if is_first_name(low) and (z < 4.8 or (paired and z < 5.6)):
-        return True
-    rank = surname_rank(low)
-    if rank <= 5000 and z < 4.6:  # "thompson", "cobb": common surnames
-        return True
-    return z < 4.0 and (rank <= 20000 or large_zipf(low) < 2.5)
-
-
-def _common_surname(low: str) -> bool:
-    return surname_rank(low) <= 5000 and zipf(low) < 4.6 and low not in _FUNCTION
-
-
-def _find_lead_name(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
-    """Words opening a turn and followed by another value are the customer's name, as typed
-    in answer to "name and account number?": "mark 5525", "sahoo and 941253120", "kamali yumu
-    ssn no 3545", "myself libby marcos"."""
-    i = 0
-    while i < len(toks) and (toks[i].low in _LEAD or toks[i].low == "myself"):
-        i += 1
-    j = i
-    while j < len(toks) and j - i < 3 and _name_word(toks[j].low):
-        j += 1
-    if j == i:
-        return
-    # A short word glued to digits is an id's prefix ("giri gr 59685"), not the name's.
-    if j - i > 1 and len(toks[j - 1].low) <= 3 and j < len(toks) and toks[j].low.isdigit():
-        j -= 1
-    words = toks[i:j]
-    rest = toks[j:]
-    digits_later = any(t.low[0].isdigit() for t in rest)
-    nxt = rest[0].low if rest else ""
-    after = rest[1].low if len(rest) > 1 else ""
-    # "mark 5525" but not "corolla 2017" or "tea 2": an id-sized number, not a year or count.
-    number_next = nxt.isdigit() and len(nxt) >= 4 and not _YEARISH.fullmatch(nxt)
-    if nxt == "my" and after in _VALUE_WORDS:  # "kannan my ssn no 9369"
-        nxt = after
-    value_next = (
-        number_next
-        or (nxt in _VALUE_WORDS and digits_later)
-        or (nxt == "and" and (after[:1].isdigit() or after in _VALUE_WORDS or after == "my"))
-    )
-    intro = i > 0 and toks[i - 1].low in ("myself", "am", "im")
-    if value_next or (intro and not rest):
-        yield words[0].start, words[-1].end
-
-
-_YEARISH = re.compile(r"(?:19|20)\d\d")
+    return low not in _FUNCTION and low not in HEDGES and (zipf(low) < 3.5 or len(low) <= 2)
 
 
 def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int, int, PiiType]]:
@@ -550,12 +164,12 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
     if digits:
         found += list(find_numbers(text, toks, short or numbers_expected, numbers_expected))
         found += [(s, e, PiiType.ID) for s, e in find_codes(text, toks, short or numbers_expected)]
-    found += [(s, e, PiiType.NAME) for s, e in _find_cued_names(text, toks, cased)]
+    found += [(s, e, PiiType.NAME) for s, e in find_cued_names(text, toks, cased)]
     if cased:
-        found += [(s, e, PiiType.NAME) for s, e in _find_titled_names(text, toks)]
-    found += [(s, e, PiiType.NAME) for s, e in _find_lone_names(text, toks, cased)]
-    found += list(_find_answer(toks, expect))
-    found += [(s, e, PiiType.NAME) for s, e in _find_lead_name(text, toks)]
+        found += [(s, e, PiiType.NAME) for s, e in find_titled_names(text, toks)]
+    found += [(s, e, PiiType.NAME) for s, e in find_lone_names(text, toks, cased)]
+    found += list(find_answer(toks, expect))
+    found += [(s, e, PiiType.NAME) for s, e in find_lead_name(text, toks)]
     if cased and expect & Expect.CREDENTIAL:
         found += [(s, e, PiiType.CREDENTIAL) for s, e in _titled_answers(text, toks)]
     return found

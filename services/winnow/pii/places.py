@@ -140,6 +140,23 @@ def _day_month(day: str, month: str) -> bool:
     return 1 <= int(day) <= 31 and 1 <= int(month) <= 12
 
 
+def _prefix_start(text: str, toks: list[_Tok], i: int) -> int:
+    """Index of a code's letter prefix before the digits at ``i`` ("fkjd 43", "plg 856348962";
+    right after "number is" even a word: "op 4589"), or ``i`` when there is none."""
+    if i == 0 or not _joined(text, toks[i - 1], toks[i]) or not 1 <= len(toks[i - 1].low) <= 5:
+        return i
+    prev = toks[i - 1].low
+    said = i > 1 and toks[i - 2].low in _SAID_ID and len(prev) <= 4 and prev not in _NEVER_PREFIX
+    if (
+        prev.isalpha()
+        and prev not in ID_WORDS
+        and (said or (prev not in _FUNCTION and zipf(prev) < 4.0 and len(prev) > 1))
+        and prev not in _NOT_ID_AFTER
+    ):
+        return i - 1
+    return i
+
+
 def find_numbers(
     text: str, toks: list[_Tok], answer: bool, expected: bool = False
 ) -> Iterator[tuple[int, int, PiiType]]:
@@ -166,23 +183,7 @@ def find_numbers(
         if j < len(toks) and _code_tail(toks[j].low) and _joined(text, toks[j - 1], toks[j]):
             j += 1
         digits = sum(len(t.low) for t in toks[i:j] if t.low.isdigit())
-        start = i
-        if i > 0 and _joined(text, toks[i - 1], toks[i]) and 1 <= len(toks[i - 1].low) <= 5:
-            prev = toks[i - 1].low
-            # "fkjd 43", "plg 856348962"; right after "number is", even a word ("op 4589").
-            said = (
-                i > 1
-                and toks[i - 2].low in _SAID_ID
-                and len(prev) <= 4
-                and prev not in _NEVER_PREFIX
-            )
-            if (
-                prev.isalpha()
-                and prev not in ID_WORDS
-                and (said or (prev not in _FUNCTION and zipf(prev) < 4.0 and len(prev) > 1))
-                and prev not in _NOT_ID_AFTER
-            ):
-                start = i - 1
+        start = _prefix_start(text, toks, i)
         before = {t.low for t in toks[max(0, start - 4) : start]}
         after = toks[j].low if j < len(toks) else ""
         cue = bool(before & ID_WORDS)

@@ -53,6 +53,41 @@ def test_taken(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A name typed before another value, as in "name and account number?" answers.
+        ("suganthi and 2220", "<NAME> and <ID>"),
+        ("kamali yumu ssn no 3545", "<NAME> ssn no <ID>"),
+        ("kannan j 87 g 54", "<NAME> <ID>"),
+        ("myself libby marcos", "myself <NAME>"),
+        ("clara is my name", "<NAME> is my name"),
+        ("my nameis raghav kannan", "my nameis <NAME>"),
+        ("this is thomson", "this is <NAME>"),
+        # City, state and zip lines; USPS street suffixes; Indian PIN codes.
+        ("i am from addison 75001", "i am from <ADDRESS>"),
+        ("avon ma 8569", "<ADDRESS>"),
+        ("88 rutherford ridges apt 627 lake frankie vermont 67322", "<ADDRESS>"),
+        ("812 chennai 600357", "<ADDRESS>"),
+        ("my address is texas austin", "my address is <ADDRESS>"),
+        # Codes with letter prefixes after "number is"; passwords over short groups.
+        ("account number is ar 7895611", "account number is <ID>"),
+        ("the confirmation number is fkjd 43", "the confirmation number is <ID>"),
+        ("pass word ewru 87 cc", "pass word <CREDENTIAL>"),
+        # Security answers.
+        (
+            "I only know my mother's maiden name which is Wong",
+            "I only know my mother's maiden name which is <CREDENTIAL>",
+        ),
+        ("I do remember my childhood dog, Buddy.", "I do remember my childhood dog, <CREDENTIAL>."),
+        ("my security question is Molly", "my security question is <CREDENTIAL>"),
+    ],
+)
+def test_taken_in_chat(text: str, expected: str) -> None:
+    """Values as crowd workers type them in lower-cased, unpunctuated chat (MultiDoGO, STAR)."""
+    assert _clean(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Please hold, Customer Service will call you back.",
@@ -65,6 +100,21 @@ def test_taken(text: str, expected: str) -> None:
         "yessure",
         "Your PIN as well please.",
         "We went there in 2019 for a week.",
+        # Foods and models, amounts, dates and years near their words, typos of chat words.
+        "i will wait",
+        "pesto drizzle over grilled chicken",
+        "psrew 400",
+        "it is 2016 model",
+        "a charge of 10525 is not mine",
+        "date 05172018 time 130 pm",
+        "thaks",
+        "cable",
+        "I forgot",
+        "my dog is sick",
+        # Interface labels, numbered steps and opening hours in an agent's instructions.
+        "Look for the Address Book option",
+        "our team is available 24/7",
+        "Please follow these steps to recover your password:  1. Go to the login page",
     ],
 )
 def test_left_alone(text: str) -> None:
@@ -95,6 +145,20 @@ def test_question_makes_a_bare_answer_a_value() -> None:
     assert (8, 13) in taken[5]  # "Poppy"
     text = "Oh I remember my PIN now, it is either 9431 or 7402"
     assert {text[s:e] for s, e in taken[7]} >= {"9431", "7402"}
+
+
+def test_agent_instructions_are_no_answer() -> None:
+    """A customer's question ("How do I reset my password?") does not make the agent's
+    answer a credential; an agent's question does make the customer's answer one."""
+    hits = find_pii_in_turns(
+        [
+            ("user", "How do I reset my password?"),
+            ("assistant", "Click Forgot Password, then Reset."),
+            ("assistant", "What is your mother's maiden name?"),
+            ("user", "Sanchez"),
+        ]
+    )
+    assert hits[1] == [] and [(h.start, h.end) for h in hits[3]] == [(0, 7)]
 
 
 def test_placeholders_are_numbered_per_conversation() -> None:

@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from winnow.cli.main import app
 from winnow.pii.realtext import (
+    _addressed_names,
+    conversation_part,
     convert_multidogo,
     convert_star,
     evaluate_conversations,
@@ -110,8 +112,19 @@ def _datasets() -> Path:
 @pytest.mark.parametrize(
     ("corpus", "floors"),
     [
-        ("multidogo", {"phone": 0.99, "card": 0.98, "ssn": 0.96, "id": 0.90, "name": 0.85}),
-        ("star", {"pin": 0.99, "id": 0.99, "name": 0.97, "security_answer": 0.85}),
+        (
+            "multidogo",
+            {
+                "phone": 0.99,
+                "card": 0.98,
+                "ssn": 0.96,
+                "id": 0.94,
+                "name": 0.94,
+                "address": 0.88,
+                "password": 0.90,
+            },
+        ),
+        ("star", {"pin": 0.99, "id": 0.98, "name": 0.97, "security_answer": 0.93}),
     ],
 )
 def test_full_corpus_floors(corpus: str, floors: dict[str, float], tmp_path: Path) -> None:
@@ -129,3 +142,38 @@ def test_full_corpus_floors(corpus: str, floors: dict[str, float], tmp_path: Pat
     report = evaluate_conversations([parse_conversation(r) for r in records])
     for kind, floor in floors.items():
         assert report.recalled[kind] / report.planted[kind] >= floor, report.table(0)
+
+
+def test_split_is_fixed_and_covers_both_parts(tmp_path: Path) -> None:
+    """The tune/validation split depends on the conversation id only (about 30% validation),
+    and `--part` reads one side."""
+    ids = [f"conv-{n}" for n in range(400)]
+    parts = [conversation_part(i) for i in ids]
+    assert parts == [conversation_part(i) for i in ids]
+    assert 0.2 < parts.count("validation") / len(parts) < 0.4
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": i, "turns": [{"role": "customer", "text": "hi"}]}) + "\n" for i in ids
+        ),
+        encoding="utf-8",
+    )
+    tune = load_conversations(path, "tune")
+    validation = load_conversations(path, "validation")
+    assert len(tune) + len(validation) == len(ids)
+    assert not {c.id for c in tune} & {c.id for c in validation}
+
+
+def test_agent_names_are_ignored_not_scored(tmp_path: Path) -> None:
+    """MultiDoGO labels only the customer's details: the agent's name the customer greets
+    ("thank you casey") is ignored in every turn of that conversation, not a false positive."""
+    turns = [
+        {"role": "customer", "text": "hi casey my name is jane"},
+        {"role": "customer", "text": "thank you casey"},
+    ]
+    planted = [{"turn": 0, "start": 20, "end": 24, "type": "name"}]
+    ignored = _addressed_names(turns, planted)
+    assert {(p["turn"], turns[p["turn"]]["text"][p["start"] : p["end"]]) for p in ignored} == {
+        (0, "casey"),
+        (1, "casey"),
+    }

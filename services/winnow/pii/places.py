@@ -219,6 +219,7 @@ def find_numbers(
             and (
                 digits >= 6
                 or (digits >= 3 and cue)
+                or (digits >= 2 and cue and start < i)  # "confirmation number is fkjd 43"
                 or (answer and (digits >= 4 or (digits >= 3 and (start < i or j > i + 1))))
             )
         ):

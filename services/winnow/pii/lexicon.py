@@ -174,7 +174,7 @@ def is_name_word(word: str) -> bool:
     if word in first_names() or word in KNOWN_NAMES:
         return True
     rank = surname_rank(word)
-    return rank <= 20000 or (rank < 1_000_000 and large_zipf(word) < 2.0)
+    return rank <= 20000 or (rank < 1_000_000 and large_zipf(word) < 1.0)
 
 
 def zipf(word: str) -> float:

@@ -212,9 +212,18 @@ def find_numbers(
                 or (len(lone) <= 5 and lone.endswith("00"))
             )
         )
+        # "audi a 7 2017", "maruthi 800 2003": a model number and its year.
+        model_year = (
+            j - i >= 2
+            and not near_id
+            and not expected
+            and bool(_YEAR.fullmatch(toks[j - 1].low))
+            and digits <= 8
+        )
         if (
             not unit
             and not year
+            and not model_year
             and not (fraction and not near_id)
             and (
                 digits >= 6

@@ -157,6 +157,15 @@ def _prefix_start(text: str, toks: list[_Tok], i: int) -> int:
     return i
 
 
+def _number_kind(before: set[str]) -> PiiType:
+    """What a number is, by the words before it: a zip code, a PIN, an order or an id."""
+    if before & {"zip", "zipcode", "postal"}:
+        return PiiType.ADDRESS
+    if before & {"pin", "password", "passcode"}:
+        return PiiType.CREDENTIAL
+    return PiiType.ORDER if before & ORDER_WORDS else PiiType.ID
+
+
 def find_numbers(
     text: str, toks: list[_Tok], answer: bool, expected: bool = False
 ) -> Iterator[tuple[int, int, PiiType]]:
@@ -232,14 +241,7 @@ def find_numbers(
                 or (answer and (digits >= 4 or (digits >= 3 and (start < i or j > i + 1))))
             )
         ):
-            kind = PiiType.ID
-            if before & ORDER_WORDS:
-                kind = PiiType.ORDER
-            if before & {"zip", "zipcode", "postal"}:
-                kind = PiiType.ADDRESS
-            elif before & {"pin", "password", "passcode"}:
-                kind = PiiType.CREDENTIAL
-            yield toks[start].start, toks[j - 1].end, kind
+            yield toks[start].start, toks[j - 1].end, _number_kind(before)
         i = j
 
 

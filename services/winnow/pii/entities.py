@@ -4,14 +4,15 @@ These detectors run after the pattern detectors of ``winnow.pii.redact`` (e-mail
 cards... are already masked) and work on word tokens, case-insensitively, because real tickets
 are often lower-cased and unpunctuated ("name hemanth", "its johnson and 2 g 4 s 6 h"):
 
-* cues: "my name is X", "this is X", "call me X", salutations and sign-offs ("Hi Norman",
-  "Regards, Priya"); "password is X", "my PIN is 4421", "mother's maiden name is X", "pet is
-  X"; "username X"; "address is ...";
-* Title-case runs whose first word is a listed first name ("Katarina Miller");
-* lower-case words that only a name can be (listed names that are not ordinary English words,
-  see ``winnow.pii.lexicon``);
-* street lines: a house number, then a street-type word within five words ("700 oak street
-  brockton ma 2301");
+* cues: "my name is X", "X is my name", "this is X", "call me X", salutations and sign-offs
+  ("Hi Norman", "Regards, Priya"); "password is X" (also "pass word", "pw"), "my PIN is 4421",
+  "mother's maiden name which is X", "security question is X", a pet's name after "dog";
+  "username X"; "address is ...";
+* names (``winnow.pii.names``): Title-case runs led by a listed first name ("Katarina
+  Miller"); lower-case words that only a name can be (``winnow.pii.lexicon``); words opening
+  a turn before another value ("suganthi and 2220", "kannan j 87 g 54");
+* street lines: a house number, then a USPS street suffix within five words ("700 oak street
+  brockton ma 2301"); city, state and zip or PIN code lines (``winnow.pii.addresses``);
 * numbers: digit groups with 6+ digits, or 3+ after an identifier word ("account", "policy",
   "ssn", "zip", "last 4 digits"...), with a short letter prefix ("clm 839", "plg 856348962");
 * answers: a short turn that only gives a value (a bare number, or one to three words that are

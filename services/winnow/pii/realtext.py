@@ -16,6 +16,10 @@ Scoring, span by span (as ``winnow pii measure`` on generated text):
 * a planted value is *recalled* when none of its characters survives redaction;
 * a hit is a *false positive* when it removes no character of a planted or ignored value.
 
+``load_conversations(path, part)`` keeps a fixed ~30% of conversations (by a hash of the id)
+as ``validation`` and the rest as ``tune``: rules are tuned on one part and reported on the
+other.
+
 ``convert_multidogo`` and ``convert_star`` turn the two shared corpora into this format:
 MultiDoGO's slot labels give spans; STAR's scenario instructions ("You are Katarina Miller.
 Your PIN is 9431 ...") give the values its customers were told to type.

@@ -61,18 +61,23 @@ def find_regions(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
             country = end < n and lows[end] in COUNTRIES and _joined(text, toks[end - 1], toks[end])
             if country:
                 end += 1
-            if has_zip or country or (i > 0 and lows[i - 1] in ("address", "from")):
-                start = _city_back(text, toks, i)
-                if start == i and width == 1 and not has_zip and not country:
+            # A city after the state ("texas austin usa").
+            if (
+                not has_zip
+                and not country
+                and end + 1 < n
+                and lows[end].isalpha()
+                and lows[end] not in _FUNCTION
+                and lows[end + 1] in COUNTRIES
+            ):
+                end += 2
+                country = True
+            start = _city_back(text, toks, i)
+            # A turn that is only a place ("new york", "woodbridge virginia") answers "where?".
+            alone = start == 0 and end == n and not code
+            if has_zip or country or alone or (i > 0 and lows[i - 1] in ("address", "from")):
+                if start == i and width == 1 and not (has_zip or country or alone):
                     continue
-                # A city after the state ("texas austin usa").
-                if (
-                    end + 1 < n
-                    and lows[end].isalpha()
-                    and lows[end] not in _FUNCTION
-                    and lows[end + 1] in COUNTRIES
-                ):
-                    end += 2
                 yield toks[start].start, toks[end - 1].end
             continue
         # "from addison 75001", "city of columbus 43201"

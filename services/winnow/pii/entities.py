@@ -155,7 +155,7 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
             for m in cue_matches(LOCAL_PHONE, text, toks, LOCAL_PHONE_TRIGGERS)
         ]
         found += [(s, e, PiiType.ADDRESS) for s, e in find_streets(text, toks, cased)]
-        found += [(s, e, PiiType.ADDRESS) for s, e in find_regions(text, toks)]
+    found += [(s, e, PiiType.ADDRESS) for s, e in find_regions(text, toks)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_cued_address(text, toks, cased)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_named_streets(text, toks, cased)]
     short = len(toks) <= 8

@@ -63,7 +63,7 @@ _AMOUNT_OR_DATE_BEFORE = frozenset(
     cost costs price fare total spent expenses expense bill refund balance of date dated on
     jan feb mar apr jun jul aug sep sept oct nov dec january february march april june
     july august september october november december year model manufacture manufactured
-    made since until till from
+    made
     """.split()  # noqa: SIM905
 )
 _NOT_ID_AFTER = frozenset(
@@ -204,7 +204,8 @@ def find_numbers(
         unit = (
             after in _NOT_ID_AFTER
             or (lead != "" and lead in "$£€")
-            or (bool(near & _AMOUNT_OR_DATE_BEFORE) and not near_id)
+            # (an amount or a date has at most 8 digits: "transferred is 7856942369" is an id)
+            or (bool(near & _AMOUNT_OR_DATE_BEFORE) and not near_id and digits <= 8)
         )
         lone = toks[i].low if j == i + 1 else ""
         # "24/7", "3/4": a short fraction or day/month, not an identifier.
@@ -361,7 +362,17 @@ def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tup
             and end - k <= 4
             and _joined(text, toks[end - 1], toks[end], " ,")
             and _place_word(toks[end], cased)
-            and (toks[end].low.isdigit() or is_rare(toks[end].low, 4.0) or cased)
+            and (
+                toks[end].low.isdigit()
+                or is_rare(toks[end].low, 4.0)
+                or cased
+                # "daulat ganj new delhi": a direction word before a place name
+                or (
+                    toks[end].low in _DIRECTION
+                    and end + 1 < len(toks)
+                    and is_rare(toks[end + 1].low, 4.0)
+                )
+            )
         ):
             end += 1
         yield toks[i].start, toks[end - 1].end

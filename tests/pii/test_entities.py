@@ -71,10 +71,7 @@ def test_taken(text: str, expected: str) -> None:
         ("my address is texas austin", "my address is <ADDRESS>"),
         ("texas austin usa", "<ADDRESS>"),
         ("new york", "<ADDRESS>"),
-        (
-            "can you transfer 100 dollars from 2256 to 7894",
-            "can you transfer 100 dollars from <ID> to <ID>",
-        ),
+        ("money should be transferred to 7856942369", "money should be transferred to <ID>"),
         # Codes with letter prefixes after "number is"; passwords over short groups.
         ("account number is ar 7895611", "account number is <ID>"),
         ("the confirmation number is fkjd 43", "the confirmation number is <ID>"),

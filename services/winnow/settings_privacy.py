@@ -38,6 +38,14 @@ class PrivacySettings(BaseSettings):
         description="Order/ticket/invoice numbers: `keep`, `pseudonymise` (keyed hash with "
         "the subject key: the same order, the same `ORD-...`), or `redact` (`<ORDER_1>`).",
     )
+    pii_placeholders: Literal["numbered", "surrogate"] = Field(
+        "numbered",
+        description="What replaces a removed value: `numbered` placeholders (`<NAME_1>`, the "
+        "same person keeps one number in a conversation) or `surrogate` stand-ins (a realistic "
+        "fake name, address, id, 555-01xx phone, example.com e-mail, test card; keyed by the "
+        "subject key, so `numbered` without it). IBANs, URLs, secrets and credentials always "
+        "keep placeholders.",
+    )
     dlq_retention_days: float = Field(
         14.0, gt=0, description="Days dead letters are kept (curator hourly, `winnow dlq purge`)."
     )

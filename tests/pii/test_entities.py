@@ -231,3 +231,36 @@ def _example_text(text: str, orders: str, key: bytes | None) -> str:
     )
     redacted, _ = redact_example(ex, subject_key=key, orders=orders)  # type: ignore[arg-type]
     return redacted.messages[0].content
+
+
+def test_surrogate_values_read_as_a_conversation() -> None:
+    """With `placeholders="surrogate"` and a key, a person keeps one realistic stand-in across
+    turns (also by first name alone), reserved ranges stand in for phones, e-mails and cards,
+    no original survives, and another key gives other stand-ins; without a key it stays
+    numbered (an unkeyed stand-in could be reversed from a name list)."""
+    text = "Hi, this is Priya Raman, call 555-7709 or jane@corp.com, card 4242 4242 4242 4242"
+    messages = [
+        ChatMessage(role=Role.USER, content=text),
+        ChatMessage(role=Role.ASSISTANT, content="Thanks Priya, done."),
+    ]
+    ex = Example(
+        id=example_id(tenant="t", kind=ExampleKind.SFT, messages=messages),
+        kind=ExampleKind.SFT,
+        tenant="t",
+        messages=messages,
+        provenance="human_agent",
+        source=SourceRef(event_id="e", event_type="support_ticket"),
+        event_time=NOW,
+    )
+    first, _ = redact_example(ex, subject_key=b"key-1", placeholders="surrogate")
+    again, _ = redact_example(ex, subject_key=b"key-1", placeholders="surrogate")
+    other, _ = redact_example(ex, subject_key=b"key-2", placeholders="surrogate")
+    plain, _ = redact_example(ex, subject_key=None, placeholders="surrogate")
+    out = [m.content for m in first.messages]
+    assert out == [m.content for m in again.messages] != [m.content for m in other.messages]
+    for original in ("Priya", "Raman", "555-7709", "jane@corp.com", "4242"):
+        assert original not in " ".join(out)
+    name = out[0].split("this is ")[1].split(",")[0]
+    assert len(name.split()) == 2 and out[1] == f"Thanks {name.split()[0]}, done."
+    assert "555-01" in out[0] and "@example.com" in out[0] and "<" not in out[0]
+    assert plain.messages[0].content.startswith("Hi, this is <NAME_1>, call <PHONE>")

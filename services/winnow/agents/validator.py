@@ -86,6 +86,7 @@ def handler(settings: Settings, candidates: Any, dlq: Any) -> Handler:
                     options=options,
                     subject_key=subject_key,
                     orders=settings.pii_order_numbers,
+                    placeholders=settings.pii_placeholders,
                     surrogates=settings.lone_surrogates,
                 )
                 encoded: list[Record] = (

@@ -12,6 +12,7 @@ from winnow.pii.subjects import subjects_of
 from winnow.pii.types import Numbering, PiiType
 
 OrderPolicy = Literal["keep", "pseudonymise", "redact"]
+PlaceholderStyle = Literal["numbered", "surrogate"]
 
 
 def redact_example(
@@ -20,6 +21,7 @@ def redact_example(
     entities: bool = True,
     subject_key: bytes | None = None,
     orders: OrderPolicy = "pseudonymise",
+    placeholders: PlaceholderStyle = "numbered",
 ) -> tuple[Example, dict[PiiType, int]]:
     """Return a copy of ``example`` with messages, ``chosen`` and ``rejected`` redacted.
 
@@ -31,10 +33,16 @@ def redact_example(
     that differ only in their PII values get the same id (and deduplicate). The second value
     counts hits per type. ``orders``: order, ticket, invoice and tracking numbers are left as
     they are (``keep``), replaced by a keyed pseudonym (``pseudonymise``, with ``subject_key``
-    as the key; ``<ORDER_1>`` without one) or by ``<ORDER_1>`` (``redact``).
+    as the key; ``<ORDER_1>`` without one) or by ``<ORDER_1>`` (``redact``). ``placeholders``:
+    ``surrogate`` writes realistic stand-ins keyed by ``subject_key`` ("Anna Keller" for every
+    mention of one person; ``winnow.pii.surrogates``); without a key it stays ``numbered``,
+    because an unkeyed stand-in could be reversed by hashing every name in a list.
     """
     totals: Counter[PiiType] = Counter()
-    numbering = Numbering(order_key=subject_key if orders == "pseudonymise" else None)
+    numbering = Numbering(
+        order_key=subject_key if orders == "pseudonymise" else None,
+        surrogate_key=subject_key if placeholders == "surrogate" else None,
+    )
     subjects: set[str] = set(example.subjects)
 
     def clean(text: str, expect: Expect) -> str:

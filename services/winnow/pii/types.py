@@ -101,6 +101,9 @@ class Numbering:
 
     seen: dict[tuple[PiiType, str], str] = field(default_factory=dict)
     per_type: dict[PiiType, int] = field(default_factory=dict)
+    surrogate_key: bytes | None = None
+    """With a key, values become realistic stand-ins (``winnow.pii.surrogates``) instead of
+    ``<NAME_1>``; types without a safe stand-in keep their placeholders."""
     order_key: bytes | None = None
     """With a key, order numbers become keyed pseudonyms (``ORD-3F9A1C22D0``): the same order
     gets the same pseudonym in every ticket, so a model still sees one order referred to twice."""
@@ -111,6 +114,12 @@ class Numbering:
             norm = "".join(ch for ch in value.upper() if ch.isalnum())
             digest = hmac.new(self.order_key, b"order:" + norm.encode(), hashlib.sha256)
             return "ORD-" + digest.hexdigest()[:10].upper()
+        if self.surrogate_key is not None:
+            from winnow.pii.surrogates import surrogate
+
+            stand_in = surrogate(self.surrogate_key, pii_type, value)
+            if stand_in is not None:
+                return stand_in
         if pii_type not in NUMBERED:
             return PLACEHOLDERS[pii_type]
         key = (pii_type, " ".join(value.lower().split()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from winnow.events import DeadLetter
 from winnow.example import Example
-from winnow.pii.example import OrderPolicy, redact_example
+from winnow.pii.example import OrderPolicy, PlaceholderStyle, redact_example
 from winnow.reasons import DeadLetterReason
 from winnow.stages.decode import Coordinates, SurrogatePolicy, dead_letter, decode_event
 from winnow.stages.normalise import NormaliseOptions, event_to_examples
@@ -19,12 +19,14 @@ def validate_record(
     subject_key: bytes | None = None,
     orders: OrderPolicy = "pseudonymise",
     surrogates: SurrogatePolicy = "refuse",
+    placeholders: PlaceholderStyle = "numbered",
 ) -> list[Example] | DeadLetter:
     """Decode, validate, normalise and redact one source record; never raises on bad input.
 
     ``subject_key``: HMAC key for the examples' ``subjects`` (what ``winnow erase`` finds) and
     the order-number pseudonyms; ``orders``: what happens to order and ticket numbers;
-    ``surrogates``: what a lone UTF-16 surrogate does (``decode_event``).
+    ``surrogates``: what a lone UTF-16 surrogate does (``decode_event``); ``placeholders``:
+    ``numbered`` (``<NAME_1>``) or ``surrogate`` (keyed stand-in values, ``redact_example``).
     """
     event = decode_event(raw, coords, max_bytes=max_bytes, surrogates=surrogates)
     if isinstance(event, DeadLetter):
@@ -33,7 +35,7 @@ def validate_record(
         # Redaction happens here, before an example leaves the validator: nothing downstream
         # (topics, store, exports, logs) ever sees the original values.
         examples = [
-            redact_example(e, subject_key=subject_key, orders=orders)[0]
+            redact_example(e, subject_key=subject_key, orders=orders, placeholders=placeholders)[0]
             for e in event_to_examples(event, coords, options)
         ]
     except Exception as exc:  # a bug in a normaliser must not stop the stream

@@ -727,3 +727,28 @@ def test_gateway_alone_gets_the_api_key_pepper(render: Render) -> None:
     assert pepper["valueFrom"]["secretKeyRef"]["name"] == "winnow-pepper"
     assert container(deployments["gateway"])["args"] == ["serve", "gateway"]
     assert container(deployments["monitor"])["args"] == ["serve", "monitor"]
+
+
+def test_privacy_keys_reach_only_the_validator(render: Render) -> None:
+    """The DLQ sealing key and the subject-hash key come from their Secrets to the validator
+    only (the one service that seals dead letters and hashes removed identifiers); none is set
+    by default."""
+    out = render(
+        {
+            "privacy": {
+                "dlqKey": {"existingSecret": "winnow-dlq"},
+                "subjectKey": {"existingSecret": "winnow-subjects", "existingSecretKey": "k"},
+            }
+        }
+    )
+    deployments = out.deployments()
+    for name in ("WINNOW_DLQ_KEY", "WINNOW_PII_SUBJECT_KEY"):
+        assert {n for n, d in deployments.items() if name in env_of(container(d))} == {"validator"}
+    env = env_of(container(deployments["validator"]))
+    assert env["WINNOW_DLQ_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "winnow-dlq",
+        "key": "dlq-key",
+    }
+    assert env["WINNOW_PII_SUBJECT_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "winnow-subjects"
+    default = env_of(container(render({}).deployments()["validator"]))
+    assert "WINNOW_DLQ_KEY" not in default and "WINNOW_PII_SUBJECT_KEY" not in default

@@ -265,6 +265,21 @@ Usage: include "winnow.secretEnv" (dict "root" $ "component" "curator" "database
   value: /etc/winnow/kafka-tls/tls.key
 {{- end }}
 {{- end }}
+{{- /* Only the validator seals dead letters and hashes the identifiers it removes. */ -}}
+{{- if and (eq .component "validator") $v.privacy.dlqKey.existingSecret }}
+- name: WINNOW_DLQ_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.privacy.dlqKey.existingSecret }}
+      key: {{ $v.privacy.dlqKey.existingSecretKey }}
+{{- end }}
+{{- if and (eq .component "validator") $v.privacy.subjectKey.existingSecret }}
+- name: WINNOW_PII_SUBJECT_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.privacy.subjectKey.existingSecret }}
+      key: {{ $v.privacy.subjectKey.existingSecretKey }}
+{{- end }}
 {{- if and $v.apiKeyPepper.existingSecret (has .component $v.apiKeyPepper.services) }}
 - name: WINNOW_API_KEY_PEPPER
   valueFrom:

@@ -264,3 +264,27 @@ def test_surrogate_values_read_as_a_conversation() -> None:
     assert len(name.split()) == 2 and out[1] == f"Thanks {name.split()[0]}, done."
     assert "555-01" in out[0] and "@example.com" in out[0] and "<" not in out[0]
     assert plain.messages[0].content.startswith("Hi, this is <NAME_1>, call <PHONE>")
+
+
+def test_turns_joined_in_one_message_are_read_as_turns() -> None:
+    """The normaliser joins a speaker's consecutive turns with a blank line; each part is still
+    read as the short turn it was ("suganthi and 2220" is a name and an id only as a turn of
+    its own), so a customer-only chat loses nothing by arriving as one message."""
+    turns = ["hi i need my account balance", "suganthi and 2220", "umesh yadav"]
+    messages = [
+        ChatMessage(role=Role.USER, content="\n\n".join(turns)),
+        ChatMessage(role=Role.ASSISTANT, content="Thanks, one moment."),
+    ]
+    ex = Example(
+        id=example_id(tenant="t", kind=ExampleKind.SFT, messages=messages),
+        kind=ExampleKind.SFT,
+        tenant="t",
+        messages=messages,
+        provenance="human_agent",
+        source=SourceRef(event_id="e", event_type="support_ticket"),
+        event_time=NOW,
+    )
+    redacted, _ = redact_example(ex)
+    content = redacted.messages[0].content
+    assert content.split("\n\n")[:2] == ["hi i need my account balance", "<NAME_1> and <ID_1>"]
+    assert "suganthi" not in content and "2220" not in content

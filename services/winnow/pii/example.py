@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Literal
 
+from winnow.events import Role
 from winnow.example import Example, example_id
+from winnow.pii.conversation import find_pii_in_joined_turns
 from winnow.pii.entities import Expect, turn_expectations
 from winnow.pii.redact import find_pii, render
 from winnow.pii.subjects import subjects_of
@@ -45,8 +47,11 @@ def redact_example(
     )
     subjects: set[str] = set(example.subjects)
 
-    def clean(text: str, expect: Expect) -> str:
-        spans = find_pii(text, expect, entities=entities)
+    def clean(text: str, expect: Expect, customer: bool = False) -> str:
+        if customer:  # several chat turns may be joined in one customer message
+            spans = find_pii_in_joined_turns(text, expect, entities=entities)
+        else:
+            spans = find_pii(text, expect, entities=entities)
         if orders == "keep":
             spans = [s for s in spans if s.type is not PiiType.ORDER]
         subjects.update(subjects_of(subject_key, text, spans))
@@ -56,7 +61,7 @@ def redact_example(
 
     expects = turn_expectations([(m.role.value, m.content) for m in example.messages])
     messages = [
-        m.model_copy(update={"content": clean(m.content, e)})
+        m.model_copy(update={"content": clean(m.content, e, m.role is Role.USER)})
         for m, e in zip(example.messages, expects, strict=True)
     ]
     chosen = clean(example.chosen, Expect.NOTHING) if example.chosen is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -112,6 +113,42 @@ class TestWrites:
             assert bytes(row.dedup_sig) == sigs[ex.id]
             assert row.messages == [m.model_dump(mode="json") for m in ex.messages]
             assert row.scores == ex.scores and row.source_event_id == ex.source.event_id
+
+    def test_row_stored_between_lookup_and_copy_is_a_duplicate(
+        self, store: ExampleStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Another writer (a second curator replica) stores the same contents after this batch
+        looked its keys up: the direct COPY fails on the key, the batch is redone with ON
+        CONFLICT, and every copy becomes a duplicate of the rival's rows."""
+        if store.engine.dialect.name != "postgresql":
+            pytest.skip("the direct COPY is PostgreSQL's")
+        mine: list[Example] = []
+        rival: list[Example] = []
+        for i in range(2 * COPY_MIN_ROWS):
+            question, answer = f"Where is parcel {i}? It is late.", f"{ANSWER} Reference {i}."
+            mine += _decided(ticket_event(question, answer), offset=i)
+            rival += _decided(ticket_event(question, answer), offset=100 + i)  # other events
+        other = ExampleStore(store.url)
+        real = ExampleStore._sticky_decisions
+        raced: list[bool] = []
+        lookups: list[bool] = []
+
+        def racing(self: ExampleStore, conn: Any, examples: Any) -> Any:
+            found = real(self, conn, examples)
+            if self is store:
+                lookups.append(True)
+            if not raced:  # the rival commits between this batch's look-up and its COPY
+                raced.append(True)
+                other.write_decisions(rival)
+            return found
+
+        monkeypatch.setattr(ExampleStore, "_sticky_decisions", racing)
+        out = store.write_decisions(mine)
+        other.close()
+        assert len(lookups) == 2  # the direct COPY failed; the batch was redone
+        assert out.accepted == [] and len(out.rejected) == len(mine)
+        assert {r for e in out.rejected for r in e.decision.reasons} == {DropReason.DUPLICATE}  # type: ignore[union-attr]
+        assert _count(store, ExampleRow) == len(rival) and _count(store, RejectionRow) == len(mine)
 
     def test_rows_hold_messages_provenance_and_reasons(self, store: ExampleStore) -> None:
         """Stored rows carry the chat messages, the provenance, the source and the reasons."""

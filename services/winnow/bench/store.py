@@ -3,7 +3,7 @@
 Winnow's path is the curator's: ``ExampleStore.write_decisions`` per batch, one transaction
 each (``INSERT ... ON CONFLICT DO NOTHING RETURNING`` for accepted examples, the owner lookup,
 rejections). The ceiling is the fastest way PostgreSQL takes the same rows: psycopg ``COPY``
-of the very dicts the store builds (``_example_row`` / ``_rejection_row``) into scratch tables of
+of the very dicts the store builds (``example_row`` / ``rejection_row``) into scratch tables of
 the same shape (``CREATE TABLE ... (LIKE examples INCLUDING ALL)``: same columns, indexes and
 keys), also one transaction per batch. Both start from empty tables; each path keeps its
 fastest of ``repeat`` runs (load on a shared machine only ever slows a run down).
@@ -29,7 +29,8 @@ from winnow.example import Example
 from winnow.store.migrate import upgrade
 
 # The store's own row builders: the ceiling writes exactly the rows the store writes.
-from winnow.store.store import ExampleStore, _example_row, _rejection_row
+from winnow.store.rows import example_row, rejection_row
+from winnow.store.store import ExampleStore
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as PlotFigure
@@ -101,9 +102,9 @@ def copy_batch(
     rejected = [e for e in batch if not (e.decision and e.decision.status == "accepted")]
     with conn.transaction():
         _copy_rows(
-            conn, examples_table, [_example_row(e, now, signatures.get(e.id)) for e in accepted]
+            conn, examples_table, [example_row(e, now, signatures.get(e.id)) for e in accepted]
         )
-        _copy_rows(conn, rejections_table, [_rejection_row(e, now) for e in rejected])
+        _copy_rows(conn, rejections_table, [rejection_row(e, now) for e in rejected])
 
 
 def _batches(examples: list[Example], size: int) -> list[list[Example]]:
@@ -135,6 +136,10 @@ def measure(
                 for _ in range(repeat):
                     with store.engine.begin() as conn:
                         conn.execute(text("TRUNCATE examples, rejections"))
+                    # Fresh connections, as a curator's after a restart: TRUNCATE makes the
+                    # pooled ones re-plan their prepared look-ups for an empty table (a cached
+                    # sequential scan), which a store whose tables are never truncated never sees.
+                    store.engine.dispose()
                     started = time.perf_counter()
                     for batch in _batches(examples, size):
                         store.write_decisions(batch, signatures)

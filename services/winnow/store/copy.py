@@ -1,10 +1,16 @@
-"""PostgreSQL appends through COPY: rows go into a session temp table, then one INSERT ... SELECT.
+"""PostgreSQL appends through COPY.
 
 Why: ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` runs one statement per row (3,034
 rows/s at a batch of 256, 0.16 of COPY, `winnow bench store`). COPY streams the batch in one
-command; the ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` that follows keeps the store's
-idempotence (a replayed row, or a content hash another event owns, is skipped). The temp table
-lives as long as the pooled connection and empties itself at every commit or rollback.
+command.
+
+Two ways in. :func:`copy_rows` COPYs straight into the table: the fast path, for rows the
+caller has just looked up and found absent (the store does, in the same transaction). A row
+another writer stored in between (a second curator replica) makes the COPY fail on the unique
+key; the caller then redoes its transaction with :func:`copy_insert`: COPY into a session temp
+table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, which waits for that writer
+and skips its rows (the store's idempotence). The temp table lives as long as the pooled
+connection and empties itself at every commit or rollback.
 """
 
 from __future__ import annotations
@@ -21,6 +27,31 @@ def _staging(table: Table) -> str:
     return f"winnow_staging_{table.name}"
 
 
+def copy_rows(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], into: str = ""
+) -> None:
+    """COPY ``rows`` into ``into`` (default: ``table`` itself); a key already there fails the
+    COPY (psycopg ``UniqueViolation``) and with it the transaction."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    # JSON columns (read from the table, so a new one is never sent as a PostgreSQL array) need
+    # their values wrapped; None stays SQL NULL.
+    json = [isinstance(table.c[c].type, JSON) for c in columns]
+    raw = conn.connection.driver_connection
+    if raw is None:  # pragma: no cover - a pooled connection always has its driver connection
+        raise RuntimeError("no driver connection for COPY")
+    with raw.cursor() as cur, cur.copy(f"COPY {into or table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    Jsonb(v) if j and v is not None else v
+                    for v, j in zip(row.values(), json, strict=True)
+                ]
+            )
+
+
 def copy_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` into ``table`` skipping existing keys, via COPY into a temp table."""
     if not rows:
@@ -32,19 +63,8 @@ def copy_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         f"CREATE TEMP TABLE IF NOT EXISTS {staging} "
         f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
     )
-    columns = list(rows[0])
-    names = ", ".join(f'"{c}"' for c in columns)
-    # JSON columns (read from the table, so a new one is never sent as a PostgreSQL array) need
-    # their values wrapped; None stays SQL NULL.
-    json = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    raw = conn.connection.driver_connection
-    if raw is None:  # pragma: no cover - a pooled connection always has its driver connection
-        raise RuntimeError("no driver connection for COPY")
-    with raw.cursor() as cur, cur.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(
-                [Jsonb(row[c]) if c in json and row[c] is not None else row[c] for c in columns]
-            )
+    copy_rows(conn, table, rows, into=staging)
+    names = ", ".join(f'"{c}"' for c in rows[0])
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} ON CONFLICT DO NOTHING"
     )

@@ -9,35 +9,39 @@ curator replicas.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import (
     Engine,
     String,
     Table,
     any_,
     bindparam,
+    cast,
     create_engine,
     event,
     func,
     literal,
+    null,
     or_,
     select,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from winnow.dedup.index import DedupRow, dedup_text_of
 from winnow.events import ChatMessage, DeadLetter
 from winnow.example import Decision, Example, ExampleKind
 from winnow.reasons import DeadLetterReason, DropReason
-from winnow.store.copy import copy_insert
+from winnow.store.copy import copy_insert, copy_rows
+from winnow.store.rows import example_row, rejection_id, rejection_row
 from winnow.store.tables import DeadLetterRow, ExampleRow, PiiSubjectRow, RejectionRow
 
 # Core tables: typed columns for queries (SQLModel's class attributes look like plain values).
@@ -85,12 +89,6 @@ class EventTally:
     def accounted(self) -> int:
         """Events whose every example has an outcome, plus dead letters."""
         return self.curated + self.rejected + self.dlq
-
-
-def rejection_id(example: Example) -> str:
-    """Key of a rejection: one per (tenant, source event, position in the event)."""
-    key = f"{example.tenant}|{example.source.event_id}|{example.source.index}"
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def make_engine(
@@ -164,31 +162,48 @@ class ExampleStore:
         """Store decided examples in one transaction; return the outcome of each.
 
         ``dedup_sigs`` maps an accepted example's id to its dedup keys (``NearDuplicateIndex``).
+        On PostgreSQL new rows are COPYed straight into their tables after a look-up of the keys
+        already stored; if another writer (a second curator replica) stores one of those keys
+        in between, the COPY fails on the key and the batch is redone with ``ON CONFLICT DO
+        NOTHING``, which waits for that writer and skips its rows.
         """
+        sigs = dedup_sigs or {}
+        if self._dialect != "postgresql":
+            return self._write(examples, sigs, direct=False)
+        try:
+            return self._write(examples, sigs, direct=True)
+        except (IntegrityError, UniqueViolation):
+            return self._write(examples, sigs, direct=False)
+
+    def _write(
+        self, examples: Sequence[Example], sigs: Mapping[str, bytes], *, direct: bool
+    ) -> WriteOutcome:
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
             # A redelivered example keeps the outcome its event already has: a re-scored copy's
             # scores can differ (they depend on the batch), and a second decision would give one
             # event two outcomes. Copies within this batch take the first copy's decision.
-            examples = self._sticky_decisions(conn, examples)
+            examples, stored_rejections, owners = self._sticky_decisions(conn, examples)
             accepted = [e for e in examples if e.decision and e.decision.status == "accepted"]
             rejected = [e for e in examples if not (e.decision and e.decision.status == "accepted")]
-            kept: list[Example] = []
             # The first copy of a content hash in the batch competes for the row; later copies
             # are duplicates of whichever event owns it once the insert is done.
             first: dict[str, Example] = {}
             for ex in accepted:
                 first.setdefault(ex.id, ex)
-            self._insert_examples(conn, list(first.values()), now, dedup_sigs or {})
-            # Read back who owns each row, new or old: cheaper than RETURNING, which would turn
-            # the insert into long multi-row statements that the driver re-parses every batch.
-            owners = self._owners(conn, set(first))
+            new = [ex for key, ex in first.items() if key not in owners]
+            self._insert_examples(conn, new, now, sigs, direct=direct)
+            if direct:
+                owners.update((e.id, (e.source.event_id, e.source.index)) for e in new)
+            else:  # ON CONFLICT may have skipped rows another writer stored meanwhile
+                owners.update(self._owners(conn, {e.id for e in new}))
+            kept: list[Example] = []
             for ex in accepted:
                 if owners.get(ex.id) == (ex.source.event_id, ex.source.index):
                     kept.append(ex)  # new, or a redelivery of the event that owns the row
                 else:
                     rejected.append(_as_duplicate(ex))
-            self._insert_rejections(conn, rejected, now)
+            self._insert_rejections(conn, rejected, stored_rejections, now, direct=direct)
             subjects = [("example", e.id, e) for e in kept]
             subjects += [("rejection", rejection_id(e), e) for e in rejected]
             self._insert_subjects(
@@ -207,26 +222,51 @@ class ExampleStore:
             ]
             conn.execute(self._insert(PII_SUBJECTS).on_conflict_do_nothing(), values)
 
-    def _sticky_decisions(self, conn: Connection, examples: Sequence[Example]) -> list[Example]:
-        """``examples`` with the decision their (tenant, event, index) already has, if any."""
+    def _sticky_decisions(
+        self, conn: Connection, examples: Sequence[Example]
+    ) -> tuple[list[Example], set[str], dict[str, tuple[str, int]]]:
+        """``examples`` with the decision their (tenant, event, index) already has, if any; the
+        ids of their rejections already stored; the owner (event, index) of each of their
+        content hashes already stored. One round trip."""
         if not examples:
-            return []
+            return [], set(), {}
         events = {e.source.event_id for e in examples}
-        stored: dict[tuple[str, str, int], Decision] = {}
-        for tenant, event_id, index in conn.execute(
-            select(EXAMPLES.c.tenant, EXAMPLES.c.source_event_id, EXAMPLES.c.source_index).where(
-                self._in(EXAMPLES.c.source_event_id, events)
-            )
-        ):
-            stored[tenant, event_id, index] = Decision(status="accepted")
         by_id = {rejection_id(e): e for e in examples}
-        for rid, reasons in conn.execute(
-            select(REJECTIONS.c.id, REJECTIONS.c.reasons).where(self._in(REJECTIONS.c.id, by_id))
-        ):
-            src = by_id[rid].source
-            stored[by_id[rid].tenant, src.event_id, src.index] = Decision(
-                status="rejected", reasons=[DropReason(r) for r in reasons]
+        stored_rows = select(
+            literal("example"),
+            EXAMPLES.c.id,
+            EXAMPLES.c.tenant,
+            EXAMPLES.c.source_event_id,
+            EXAMPLES.c.source_index,
+            cast(null(), REJECTIONS.c.reasons.type),
+        ).where(
+            or_(
+                self._in(EXAMPLES.c.source_event_id, events),
+                self._in(EXAMPLES.c.id, {e.id for e in examples}),
             )
+        )
+        rejections = select(
+            literal("rejection"),
+            REJECTIONS.c.id,
+            REJECTIONS.c.tenant,
+            REJECTIONS.c.source_event_id,
+            REJECTIONS.c.source_index,
+            REJECTIONS.c.reasons,
+        ).where(self._in(REJECTIONS.c.id, by_id))
+        stored: dict[tuple[str, str, int], Decision] = {}
+        owners: dict[str, tuple[str, int]] = {}
+        found: set[str] = set()
+        for table, key, tenant, event_id, index, reasons in conn.execute(
+            union_all(stored_rows, rejections)
+        ):
+            if table == "example":  # a row of one of these events, or one of these hashes
+                stored[tenant, event_id, index] = Decision(status="accepted")
+                owners[key] = (event_id, index)
+            else:
+                found.add(key)
+                stored[tenant, event_id, index] = Decision(
+                    status="rejected", reasons=[DropReason(r) for r in reasons]
+                )
         out: list[Example] = []
         for ex in examples:
             key = (ex.tenant, ex.source.event_id, ex.source.index)
@@ -239,7 +279,7 @@ class ExampleStore:
                 out.append(ex)
             else:
                 out.append(ex.model_copy(update={"decision": decision}))
-        return out
+        return out, found, owners
 
     def _insert_examples(
         self,
@@ -247,10 +287,12 @@ class ExampleStore:
         examples: list[Example],
         now: datetime,
         sigs: Mapping[str, bytes],
+        *,
+        direct: bool,
     ) -> None:
         if examples:
-            rows = [_example_row(e, now, sigs.get(e.id)) for e in examples]
-            self._append(conn, EXAMPLES, rows)
+            rows = [example_row(e, now, sigs.get(e.id)) for e in examples]
+            self._append(conn, EXAMPLES, rows, direct=direct)
 
     def _owners(self, conn: Connection, ids: set[str]) -> dict[str, tuple[str, int]]:
         if not ids:
@@ -262,15 +304,36 @@ class ExampleStore:
         )
         return {r[0]: (r[1], r[2]) for r in rows}
 
-    def _insert_rejections(self, conn: Connection, examples: list[Example], now: datetime) -> None:
-        if examples:
-            rows = [_rejection_row(e, now) for e in examples]
-            self._append(conn, REJECTIONS, rows)
+    def _insert_rejections(
+        self,
+        conn: Connection,
+        examples: list[Example],
+        stored: set[str],
+        now: datetime,
+        *,
+        direct: bool,
+    ) -> None:
+        """Rejections not stored yet; the first of several copies of one (tenant, event,
+        index) in the batch, as ``ON CONFLICT DO NOTHING`` would keep."""
+        rows: dict[str, dict[str, Any]] = {}
+        for e in examples:
+            rid = rejection_id(e)
+            if rid not in stored and rid not in rows:
+                rows[rid] = rejection_row(e, now, rid)
+        if rows:
+            self._append(conn, REJECTIONS, list(rows.values()), direct=direct)
 
-    def _append(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-        """Insert rows, skipping keys already stored: COPY on PostgreSQL, executemany on SQLite."""
+    def _append(
+        self, conn: Connection, table: Table, rows: list[dict[str, Any]], *, direct: bool
+    ) -> None:
+        """Insert rows: ``direct`` COPY of rows known to be new; otherwise skipping keys already
+        stored (COPY through a temp table on PostgreSQL, executemany below ``COPY_MIN_ROWS``
+        and on SQLite)."""
         if self._dialect == "postgresql" and len(rows) >= COPY_MIN_ROWS:
-            copy_insert(conn, table, rows)
+            if direct:
+                copy_rows(conn, table, rows)
+            else:
+                copy_insert(conn, table, rows)
         else:
             conn.execute(self._insert(table).on_conflict_do_nothing(), rows)
 
@@ -394,53 +457,3 @@ class ExampleStore:
 def _as_duplicate(example: Example) -> Example:
     decision = Decision(status="rejected", reasons=[DropReason.DUPLICATE])
     return example.model_copy(update={"decision": decision})
-
-
-def _example_row(e: Example, now: datetime, dedup_sig: bytes | None = None) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "tenant": e.tenant,
-        "kind": e.kind.value,
-        "domain": e.domain,
-        "provenance": e.provenance,
-        "messages": [m.model_dump(mode="json") for m in e.messages],
-        "chosen": e.chosen,
-        "rejected": e.rejected,
-        "language": e.language,
-        "csat": e.csat,
-        "category": e.category,
-        "scores": e.scores,
-        "turn_scores": [t.model_dump(mode="json") for t in e.turn_scores] or None,
-        "flags": e.flags,
-        "model_versions": e.model_versions,
-        "source_event_id": e.source.event_id,
-        "source_event_type": e.source.event_type,
-        "source_topic": e.source.topic,
-        "source_partition": e.source.partition,
-        "source_offset": e.source.offset,
-        "source_fanout": e.source.fanout,
-        "source_index": e.source.index,
-        "event_time": e.event_time,
-        "created_at": e.created_at,
-        "stored_at": now,
-        "dedup_sig": dedup_sig,
-        "redactions": e.redactions,
-    }
-
-
-def _rejection_row(e: Example, now: datetime) -> dict[str, Any]:
-    return {
-        "id": rejection_id(e),
-        "example_id": e.id,
-        "tenant": e.tenant,
-        "kind": e.kind.value,
-        "domain": e.domain,
-        "provenance": e.provenance,
-        "reasons": [r.value for r in (e.decision.reasons if e.decision else [])],
-        "scores": e.scores,
-        "example": e.model_dump(mode="json"),
-        "source_event_id": e.source.event_id,
-        "source_fanout": e.source.fanout,
-        "source_index": e.source.index,
-        "rejected_at": now,
-    }

@@ -6,10 +6,12 @@ import csv
 import random
 from pathlib import Path
 
+import pytest
 from sqlmodel import SQLModel
 
 from winnow.bench.corpus import BITEXT, bench_pairs, make_example
 from winnow.bench.dedup_quality import measure_dedup
+from winnow.dedup import arrays
 from winnow.dedup.index import (
     DedupRow,
     NearDuplicateIndex,
@@ -183,9 +185,11 @@ class TestIndex:
         assert rebuilt.rebuild(rows) == len(rows) == len(added) > 4000  # the corpus repeats itself
         for j, (q, a) in enumerate(pairs[4900:5200]):  # 100 already indexed, 200 new
             probe = make_example(q, a.upper(), n=10_000 + j)
-            _, bands, _ = added.hasher.sketch_of(dedup_text(probe))
+            _, bands, bits = added.hasher.sketch_of(dedup_text(probe))
             got = [
-                sorted(ix._tenant("acme").sketches.owners[ix._tenant("acme").candidates(bands)])
+                sorted(
+                    ix._tenant("acme").sketches.owners[ix._tenant("acme").candidates(bands, bits)]
+                )
                 for ix in (added, rebuilt)
             ]
             assert got[0] == got[1]
@@ -260,3 +264,33 @@ def test_preference_and_its_sft_copy_are_not_duplicates() -> None:
     index = NearDuplicateIndex()
     assert index.check_and_add(pref) is None
     assert index.check_and_add(sft) is None
+
+
+class TestHotBandKeys:
+    def test_hot_keys_bound_candidates_and_keep_near_copies(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With a low hot limit, popular band keys move under refined keys: candidates per probe
+        stay bounded, close copies are still caught, and an incremental and a rebuilt index
+        give every probe the same candidates."""
+        monkeypatch.setattr(arrays, "HOT_LIMIT", 8)
+        pairs = bench_pairs(3000, seed=5)
+        added, rows = NearDuplicateIndex(), []
+        for i, (q, a) in enumerate(pairs):
+            ex = make_example(q, a, n=i)
+            reason, sig = added.check_and_sign(ex)
+            if reason is None and sig is not None:
+                rows.append(DedupRow("acme", ex.id, sig))
+            added.forget_recent()
+        rebuilt = NearDuplicateIndex()
+        rebuilt.rebuild(rows)
+        live, again = added._tenant("acme"), rebuilt._tenant("acme")
+        live.bands.flush()
+        assert live.bands.hot and set(live.bands.hot) == set(again.bands.hot)
+        for j, (q, a) in enumerate(pairs[:200]):
+            probe = make_example(q, a + " Thanks!", n=10_000 + j)
+            _, bands, bits = added.hasher.sketch_of(dedup_text(probe))
+            got = [sorted(ix.sketches.owners[ix.candidates(bands, bits)]) for ix in (live, again)]
+            assert got[0] == got[1]
+            assert len(got[0]) <= 10 * 8 + 10 * arrays.REFINED_LIMIT
+            assert rebuilt.check_and_add(probe) is not None  # a near copy of a stored text

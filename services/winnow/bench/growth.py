@@ -8,8 +8,8 @@ rebuilt from the store, as a curator does on start (``iter_dedup_signatures`` ->
 ``NearDuplicateIndex.rebuild``); its ceiling is reading the same signatures without indexing.
 
 Seeding is fast on purpose: realistic rows (recombined real Q&A, production-shaped scores, the
-real ``dedup_sig`` of each text) go in with COPY, in chunks, never through the curator. The
-probe's rows are deleted after each measurement so every size holds exactly its seeds.
+real ``dedup_sig`` of each text, computed in bulk by ``winnow.dedup.batch``) go in with COPY, in
+chunks, never through the curator. The probe's rows are deleted after each measurement so every size holds exactly its seeds.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from winnow.agents.config import filter_config
 from winnow.bench.corpus import bench_pairs, decided_examples
 from winnow.bench.report import BenchResult, Figure, machine_info, peak_rss_bytes, rss_bytes
 from winnow.bench.store import copy_batch, psycopg_url
-from winnow.dedup.index import NearDuplicateIndex
+from winnow.dedup.batch import signatures_of
+from winnow.dedup.index import NearDuplicateIndex, dedup_text
 from winnow.example import Example
 from winnow.settings import Settings, get_settings
 from winnow.stages.curate import curate_batch
@@ -100,7 +101,8 @@ def seed_store(
                 seed=seed + first + start,
                 first=first + start,
             )
-            signatures = {e.id: index.signature_of(e) for e in chunk}
+            sigs = signatures_of(index.hasher, [dedup_text(e) for e in chunk])
+            signatures = {e.id: sig for e, sig in zip(chunk, sigs, strict=True)}
             copy_batch(
                 conn, chunk, signatures, examples_table="examples", rejections_table="rejections"
             )

@@ -289,7 +289,9 @@ class NearDuplicateIndex:
     def _tenant(self, tenant: str) -> TenantIndex:
         found = self._tenants.get(tenant)
         if found is None:
-            found = self._tenants[tenant] = TenantIndex(self.hasher.bands * self.hasher.rows)
+            found = self._tenants[tenant] = TenantIndex(
+                self.hasher.bands * self.hasher.rows, self.hasher.bands
+            )
         return found
 
     def signature_of(self, example: Example) -> bytes:
@@ -316,7 +318,7 @@ class NearDuplicateIndex:
         found = index.exact.get(exact)
         if found is not None:
             return (None, signature) if found == owner else (DropReason.NORMALISED_DUPLICATE, None)
-        slots = index.candidates(bands)
+        slots = index.candidates(bands, bits)
         slots = slots[index.sketches.owners[slots] != owner32]  # a redelivery is not a candidate
         if slots.size and self._is_near(example.tenant, index, text, bits, slots, fetch):
             return DropReason.NEAR_DUPLICATE, None

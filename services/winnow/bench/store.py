@@ -1,8 +1,8 @@
 """``winnow bench store``: ExampleStore appends to PostgreSQL against a raw COPY of the same rows.
 
 Winnow's path is the curator's: ``ExampleStore.write_decisions`` per batch, one transaction
-each (``INSERT ... ON CONFLICT DO NOTHING RETURNING`` for accepted examples, the owner lookup,
-rejections). The ceiling is the fastest way PostgreSQL takes the same rows: psycopg ``COPY``
+each (one look-up of what the batch's events and contents already have, then COPY of the new
+examples and rejections). The ceiling is the fastest way PostgreSQL takes the same rows: psycopg ``COPY``
 of the very dicts the store builds (``example_row`` / ``rejection_row``) into scratch tables of
 the same shape (``CREATE TABLE ... (LIKE examples INCLUDING ALL)``: same columns, indexes and
 keys), also one transaction per batch. Both start from empty tables; each path keeps its

@@ -57,7 +57,8 @@ COPY_MIN_ROWS = 8
 """From this many rows PostgreSQL appends go through COPY (below it, three extra statements
 cost more than they save)."""
 
-# Appends: COPY into a temp table then one INSERT ... SELECT on PostgreSQL (store/copy.py).
+# Appends on PostgreSQL: COPY straight into the table (rows looked up and found new), or through
+# a temp table and INSERT ... SELECT ... ON CONFLICT after a race (store/copy.py).
 # Small batches and SQLite pass their rows as a list (executemany, no RETURNING): SQLAlchemy
 # compiles the statement once and psycopg sends it prepared, in pipeline mode. Rows baked into
 # `.values(rows)` were compiled and parsed afresh per batch, at 5x the database's own time.

@@ -9,7 +9,8 @@ rebuilt from the store, as a curator does on start (``iter_dedup_signatures`` ->
 
 Seeding is fast on purpose: realistic rows (recombined real Q&A, production-shaped scores, the
 real ``dedup_sig`` of each text, computed in bulk by ``winnow.dedup.batch``) go in with COPY, in
-chunks, never through the curator. The probe's rows are deleted after each measurement so every size holds exactly its seeds.
+chunks, never through the curator. The probe's rows are deleted after each measurement so every
+size holds exactly its seeds.
 """
 
 from __future__ import annotations

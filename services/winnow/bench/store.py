@@ -2,11 +2,11 @@
 
 Winnow's path is the curator's: ``ExampleStore.write_decisions`` per batch, one transaction
 each (one look-up of what the batch's events and contents already have, then COPY of the new
-examples and rejections). The ceiling is the fastest way PostgreSQL takes the same rows: psycopg ``COPY``
-of the very dicts the store builds (``example_row`` / ``rejection_row``) into scratch tables of
-the same shape (``CREATE TABLE ... (LIKE examples INCLUDING ALL)``: same columns, indexes and
-keys), also one transaction per batch. Both start from empty tables; each path keeps its
-fastest of ``repeat`` runs (load on a shared machine only ever slows a run down).
+examples and rejections). The ceiling is the fastest way PostgreSQL takes the same rows:
+psycopg ``COPY`` of the very dicts the store builds (``example_row`` / ``rejection_row``) into
+scratch tables of the same shape (``CREATE TABLE ... (LIKE examples INCLUDING ALL)``: same
+columns, indexes and keys), also one transaction per batch. Both start from empty tables; each
+path keeps its fastest of ``repeat`` runs (load on a shared machine only ever slows a run down).
 """
 
 from __future__ import annotations

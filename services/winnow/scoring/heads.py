@@ -45,7 +45,16 @@ class Head:
 
 
 class RouterHead(Head):
-    """Softmax over the taxonomy; ``other`` when the top probability is under the threshold."""
+    """Softmax over the taxonomy (``other`` last); ``other`` when not confident enough.
+
+    The head's ``rule`` metadata says what the threshold applies to: ``top_probability`` (the
+    highest class probability; heads without the key) or ``in_scope_mass`` (``1 - p(other)``;
+    the label is then the most probable in-scope class). With fine-grained taxonomies two close
+    intents split the probability, so the top probability is low on texts that are plainly in
+    scope; their in-scope mass is not.
+    """
+
+    RULES = ("top_probability", "in_scope_mass")
 
     def __init__(self, path: Path, config: SessionConfig) -> None:
         super().__init__(path, config)
@@ -54,6 +63,11 @@ class RouterHead(Head):
             self.threshold = float(self.meta["threshold"])
         except (KeyError, ValueError) as exc:
             raise ScoringError(f"router head {path} lacks labels/threshold metadata") from exc
+        self.rule = self.meta.get("rule", "top_probability")
+        if self.rule not in self.RULES:
+            raise ScoringError(f"router head {path}: unknown rule {self.rule!r}")
+        if self.rule == "in_scope_mass" and self.labels[-1:] != [OTHER]:
+            raise ScoringError(f"router head {path}: in_scope_mass needs `other` as last label")
 
     def probabilities(self, embeddings: FloatArray) -> FloatArray:
         """Class probabilities, one row per embedding, columns in ``labels`` order."""
@@ -63,19 +77,27 @@ class RouterHead(Head):
     def route(
         self, embeddings: FloatArray, min_confidence: float | None = None
     ) -> tuple[list[str], list[float]]:
-        """Labels and their confidences; under ``min_confidence`` (default: calibrated) -> other."""
+        """Labels and the probability of each label; not confident enough -> ``other``.
+
+        ``min_confidence`` (default: the calibrated threshold) applies to the head's rule.
+        """
         threshold = self.threshold if min_confidence is None else min_confidence
         if len(embeddings) == 0:
             return [], []
         probs = self.probabilities(embeddings)
-        top = probs.argmax(axis=1)
+        if self.rule == "in_scope_mass":
+            top = probs[:, :-1].argmax(axis=1)
+            confident = 1.0 - probs[:, -1] >= threshold
+        else:
+            top = probs.argmax(axis=1)
+            confident = probs[np.arange(len(top)), top] >= threshold
         labels: list[str] = []
         confidences: list[float] = []
         for row, idx in enumerate(top):
-            conf = float(probs[row, idx])
-            label = self.labels[int(idx)]
-            labels.append(label if conf >= threshold else OTHER)
-            confidences.append(conf)
+            label = self.labels[int(idx)] if confident[row] else OTHER
+            labels.append(label)
+            column = self.labels.index(label) if self.rule == "in_scope_mass" else int(idx)
+            confidences.append(float(probs[row, column]))
         return labels, confidences
 
 

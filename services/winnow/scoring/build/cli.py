@@ -75,6 +75,19 @@ def train(
             "WINNOW_CATEGORY_MAP maps become training texts (their issue statements)."
         ),
     ] = None,
+    false_reject: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.5,
+            help="Router only: share of in-scope calibration texts the threshold may send "
+            "to `other`.",
+        ),
+    ] = 0.01,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Router only: write the reliability diagram (PNG) here."),
+    ] = None,
     device: Annotated[str, typer.Option(help="reward-cross: auto, cpu or cuda.")] = "auto",
     max_minutes: Annotated[
         float | None,
@@ -97,29 +110,59 @@ def train(
 ) -> None:
     """Train a head (``router``, ``reward``) or the cross-encoder reward (``reward-cross``)."""
     _setup()
-    if head is HeadName.reward_cross:
-        from winnow.scoring.build.cross_cli import train_cross
+    from winnow.scoring.build.exceptions import TrainingDataError
 
-        train_cross(datasets_dir(data_root), device, max_minutes, from_store, tenant, run, force)
-        return
+    _check_options(head, cross=(from_store, run), router=(data, tickets, plot))
+    try:
+        if head is HeadName.reward_cross:
+            from winnow.scoring.build.cross_cli import train_cross
+
+            train_cross(
+                datasets_dir(data_root), device, max_minutes, from_store, tenant, run, force
+            )
+            return
+        metrics = _train_head(head, data, data_root, out_dir, tickets, false_reject, plot)
+    except TrainingDataError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    summary = {k: v for k, v in metrics.items() if not isinstance(v, dict | list)}
+    typer.echo(json.dumps(summary, indent=2))
+
+
+def _check_options(head: HeadName, cross: tuple[object, ...], router: tuple[object, ...]) -> None:
+    """Refuse options the chosen head would silently ignore."""
+    if head is not HeadName.reward_cross and any(v is not None for v in cross):
+        # The store's preference pairs (and fetched runs) train the cross-encoder, the default
+        # reward model; silently training the embedding head without them would mislead.
+        raise typer.BadParameter(
+            "--from-store and --run train the cross-encoder: "
+            "use `winnow models train reward-cross --from-store URL`"
+        )
+    if head is not HeadName.router and any(v is not None for v in router):
+        raise typer.BadParameter("--data, --tickets and --plot apply to the router only")
+
+
+def _train_head(
+    head: HeadName,
+    data: Path | None,
+    data_root: Path | None,
+    out_dir: Path | None,
+    tickets: Path | None,
+    false_reject: float,
+    plot: Path | None,
+) -> dict[str, object]:
     from winnow.scoring.build.train import TrainContext, train_reward, train_router
 
     settings = get_settings()
-    if (data is not None or tickets is not None) and head is not HeadName.router:
-        raise typer.BadParameter("--data and --tickets apply to the router only")
     ctx = TrainContext(
         models_dir=Path(settings.models_dir),
         data_root=datasets_dir(data_root),
         cache_dir=Path(settings.data_dir) / "cache",
         out_dir=out_dir,
     )
-    metrics = (
-        train_router(ctx, data, tickets, dict(settings.category_map))
-        if head is HeadName.router
-        else train_reward(ctx)
-    )
-    summary = {k: v for k, v in metrics.items() if not isinstance(v, dict | list)}
-    typer.echo(json.dumps(summary, indent=2))
+    if head is HeadName.router:
+        return train_router(ctx, data, tickets, dict(settings.category_map), false_reject, plot)
+    return train_reward(ctx)
 
 
 class EvalSplit(StrEnum):

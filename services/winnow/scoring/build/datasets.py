@@ -80,6 +80,17 @@ def held_out(key: str, fraction: float = 0.2) -> bool:
     return int.from_bytes(digest[:4], "big") / 2**32 < fraction
 
 
+def split_of(key: str, report: float = 0.15, calibration: float = 0.10) -> str:
+    """Three-way split by a hash of ``key``: ``report``, ``calibration`` or ``train``.
+
+    The report split is the same texts :func:`held_out` gives for ``report``, so figures stay
+    comparable with heads trained before the calibration split existed.
+    """
+    digest = hashlib.sha256(key.strip().lower().encode("utf-8")).digest()
+    u = int.from_bytes(digest[:4], "big") / 2**32
+    return "report" if u < report else "calibration" if u < report + calibration else "train"
+
+
 def _need(path: Path) -> Path:
     if not path.is_file():
         raise TrainingDataError(f"training data not found: {path} (set --data-root)")

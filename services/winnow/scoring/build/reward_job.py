@@ -17,12 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from winnow.scoring.build.exceptions import TrainingDataError
 from winnow.scoring.build.reward_eval import Pair, table
 from winnow.scoring.build.reward_pairs import build_pairs, read_pairs
 from winnow.scoring.build.reward_text import prompt_key, split_of
 from winnow.scoring.cross import REWARD_DIR, render_context
 
 PART_BYTES = 14_000_000
+MIN_STORE_PAIRS = 20
+"""Fewest preference pairs ``--from-store`` accepts: fewer teach nothing and hint at a wrong
+URL or tenant, so the command stops before a long training run instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,37 +45,53 @@ class CrossJob:
     max_eval_per_source: int | None = None
     force: bool = False
     command: str = ""
+    min_store_pairs: int = MIN_STORE_PAIRS
 
 
 def store_pairs(url: str, tenant: str) -> list[Pair]:
     """Preference examples a running store holds, as pairs (split by their first user turn)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from winnow.store.store import ExampleStore
+
+    try:
+        store = ExampleStore(url)
+        try:
+            return _read_store_pairs(store, tenant)
+        finally:
+            store.close()
+    except (SQLAlchemyError, ValueError) as exc:
+        shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+        raise TrainingDataError(
+            f"cannot read preference pairs from the store {shown}: {exc.__class__.__name__} "
+            "(is the URL right and the schema migrated?)"
+        ) from exc
+
+
+def _read_store_pairs(store: Any, tenant: str) -> list[Pair]:
     from winnow.events import Role
     from winnow.example import ExampleKind
     from winnow.store.queries import ExampleQuery, iter_examples
-    from winnow.store.store import ExampleStore
 
-    store = ExampleStore(url)
     out: list[Pair] = []
-    try:
-        for stored in iter_examples(store, ExampleQuery(tenant)):
-            ex = stored.example
-            if ex.kind is not ExampleKind.PREFERENCE or not ex.rejected:
-                continue
-            turns = ex.prompt_messages
-            first = next((m.content for m in turns if m.role is Role.USER), "")
-            out.append(
-                {
-                    "context": render_context(turns),
-                    "chosen": ex.answer,
-                    "rejected": ex.rejected,
-                    "source": f"store/{tenant}",
-                    "domain": ex.domain or "other",
-                    "kind": "store",
-                    "_key": prompt_key(first),
-                }
-            )
-    finally:
-        store.close()
+    for stored in iter_examples(store, ExampleQuery(tenant)):
+        ex = stored.example
+        if ex.kind is not ExampleKind.PREFERENCE or not ex.rejected:
+            continue
+        turns = ex.prompt_messages
+        first = next((m.content for m in turns if m.role is Role.USER), "")
+        out.append(
+            {
+                "context": render_context(turns),
+                "chosen": ex.answer,
+                "rejected": ex.rejected,
+                "source": f"store/{tenant}",
+                "domain": ex.domain or "other",
+                "kind": "store",
+                "_key": prompt_key(first),
+            }
+        )
     return out
 
 
@@ -83,7 +103,14 @@ def load_splits(job: CrossJob, log: Any) -> dict[str, list[Pair]]:
         build_pairs(job.data_root, folder)
     splits = {s: read_pairs(folder / f"pairs_{s}.jsonl.gz") for s in ("train", "val", "test")}
     if job.store_url:
-        extra = store_pairs(job.store_url, job.tenant or "default")
+        tenant = job.tenant or "default"
+        extra = store_pairs(job.store_url, tenant)
+        if len(extra) < job.min_store_pairs:
+            raise TrainingDataError(
+                f"the store holds {len(extra)} preference pairs for tenant {tenant!r} "
+                f"(accepted examples with a rejected answer); --from-store needs at least "
+                f"{job.min_store_pairs}"
+            )
         for pair in extra:
             splits[split_of(pair.pop("_key"))].append(pair)
         log(f"{len(extra)} preference pairs from the store")

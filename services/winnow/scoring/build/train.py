@@ -21,6 +21,7 @@ import structlog
 from winnow.scoring.artefacts import head_path, load_manifest
 from winnow.scoring.build import conversations as cv
 from winnow.scoring.build import datasets as ds
+from winnow.scoring.build import router_calibration as rc
 from winnow.scoring.build.cards import render_reward_card, render_router_card
 from winnow.scoring.build.mlp import MLP, softmax, train_classifier, train_pairwise
 from winnow.scoring.build.onnx_heads import reward_features, write_reward, write_router
@@ -90,67 +91,71 @@ def _provenance(ctx: TrainContext) -> dict[str, str]:
 # --- Router ------------------------------------------------------------------------------------
 
 
-def calibrate(probs: F, y: npt.NDArray[np.int64], other: int) -> tuple[float, dict[str, float]]:
-    """Pick the confidence threshold that balances in-scope accuracy and OOS rejection.
+@dataclass
+class RouterData:
+    """The router's texts and labels, split three ways (train / calibration / report)."""
 
-    Validation texts are as clean as the training data, so many thresholds score within noise
-    of the best; we take the lowest of those, because real tickets are less confident than
-    templated utterances and a high threshold would send them to ``other``.
-    """
-    top, conf = probs.argmax(axis=1), probs.max(axis=1)
-    inscope = y != other
-    results: list[tuple[float, float, dict[str, float]]] = []
-    for t in np.round(np.arange(0.20, 0.96, 0.01), 2):
-        pred = np.where((conf >= t) & (top != other), top, other)
-        acc_in = float((pred[inscope] == y[inscope]).mean()) if inscope.any() else 0.0
-        acc_oos = float((pred[~inscope] == other).mean()) if (~inscope).any() else 1.0
-        results.append(
-            (
-                (acc_in + acc_oos) / 2,
-                float(t),
-                {"in_scope_accuracy": acc_in, "oos_rejection": acc_oos},
-            )
-        )
-    best = max(score for score, _, _ in results)
-    _, threshold, metrics = min((r for r in results if r[0] >= best - 0.005), key=lambda r: r[1])
-    return threshold, metrics
+    labels: list[str]
+    source: str
+    train: list[ds.Labelled]
+    calibration: list[ds.Labelled]
+    report: list[ds.Labelled]
+    other_train: list[str]
+    other_report: list[str]
+    clinc_oos_report: list[str]
+    conversations: tuple[int, int] = (0, 0)
 
 
-def _conversation_rows(ctx: TrainContext) -> tuple[list[ds.Labelled], list[ds.Labelled]]:
-    """STAR/MultiDoGO issue statements with mapped labels: (train split, calibration split).
-
-    The report split is never read here: ``winnow models eval-tickets --split report`` measures
-    the router on it.
-    """
-    train = [ds.Labelled(t, lab) for t, lab in cv.routing_rows(ctx.data_root, "train")]
-    calibration = [ds.Labelled(t, lab) for t, lab in cv.routing_rows(ctx.data_root, "calibration")]
-    return train, calibration
-
-
-def _router_rows(
+def _router_data(
     ctx: TrainContext,
     data_csv: Path | None,
     tickets: Path | None,
     category_map: dict[str, str] | None,
-) -> tuple[list[ds.Labelled], str, list[str], list[str], list[ds.Labelled], list[ds.Labelled]]:
-    """Labelled rows, their source, out-of-scope texts and conversation rows for the router."""
+) -> RouterData:
+    """Labelled rows split by a hash of the text, out-of-scope texts, conversation rows.
+
+    Out-of-scope texts serve training (CLINC150 ``train``/``oos_train``, noise) and reporting
+    (CLINC150 ``val``/``oos_val``, other noise); calibration needs in-scope texts only. The
+    STAR/MultiDoGO report split is never read here: ``winnow models eval-tickets --split
+    report`` measures the router on it.
+    """
     conv_train: list[ds.Labelled] = []
     conv_cal: list[ds.Labelled] = []
     if data_csv is None:
         rows, source = ds.bitext(ctx.data_root), "default"
         other_train = ds.clinc(ctx.data_root, 20, "train") + ds.noise(300, seed=0)
-        other_val = ds.clinc(ctx.data_root, 10, "val") + ds.noise(100, seed=1)
-        conv_train, conv_cal = _conversation_rows(ctx)
+        other_report = ds.clinc(ctx.data_root, 10, "val") + ds.noise(100, seed=1)
+        conv_train = [ds.Labelled(t, lab) for t, lab in cv.routing_rows(ctx.data_root, "train")]
+        conv_cal = [ds.Labelled(t, lab) for t, lab in cv.routing_rows(ctx.data_root, "calibration")]
     else:
         rows, source = ds.labelled_csv(data_csv), str(data_csv)
         # A user's taxonomy may overlap CLINC's domains: only its out-of-scope queries teach other.
         other_train = ds.clinc(ctx.data_root, 0, "train") + ds.noise(300, seed=0)
-        other_val = ds.clinc(ctx.data_root, 0, "val") + ds.noise(100, seed=1)
+        other_report = ds.clinc(ctx.data_root, 0, "val") + ds.noise(100, seed=1)
     if tickets is not None:
         rows = rows + [
             ds.Labelled(t, lab) for t, lab in cv.producer_rows(tickets, category_map or {})
         ]
-    return rows, source, other_train, other_val, conv_train, conv_cal
+    split = {r.text: ds.split_of(r.text) for r in rows}
+    return RouterData(
+        labels=[*sorted({r.label for r in rows} - {OTHER}), OTHER],
+        source=source,
+        train=[r for r in rows if split[r.text] == "train"] + conv_train,
+        calibration=[r for r in rows if split[r.text] == "calibration"] + conv_cal,
+        report=[r for r in rows if split[r.text] == "report"],
+        other_train=other_train,
+        other_report=other_report,
+        clinc_oos_report=ds.clinc(ctx.data_root, 0, "val"),
+        conversations=(len(conv_train), len(conv_cal)),
+    )
+
+
+def _xy(
+    ctx: TrainContext, rows: list[ds.Labelled], others: list[str], lid: dict[str, int]
+) -> tuple[F, npt.NDArray[np.int64]]:
+    x = ctx.embed([r.text for r in rows] + others)
+    y = np.array([lid[r.label] for r in rows] + [lid[OTHER]] * len(others), np.int64)
+    return x, y
 
 
 def train_router(
@@ -158,69 +163,109 @@ def train_router(
     data_csv: Path | None = None,
     tickets: Path | None = None,
     category_map: dict[str, str] | None = None,
+    false_reject: float = 0.01,
+    plot: Path | None = None,
 ) -> dict[str, object]:
     """Train the domain router; the default taxonomy unless ``data_csv`` brings one.
 
     ``tickets``: a JSONL of ticket events whose producer categories ``category_map`` maps to
     labels; their issue statements join the labelled texts (split by a hash of the text).
+    ``false_reject``: the share of in-scope calibration texts the threshold may send to
+    ``other``. ``plot``: where to write the reliability diagram (PNG) of the report split.
     """
     started = time.monotonic()
-    rows, source, other_train, other_val, conv_train, conv_cal = _router_rows(
-        ctx, data_csv, tickets, category_map
-    )
-    labels = [*sorted({r.label for r in rows} - {OTHER}), OTHER]
+    data = _router_data(ctx, data_csv, tickets, category_map)
+    labels = data.labels
     lid = {lab: i for i, lab in enumerate(labels)}
-    train = [r for r in rows if not ds.held_out(r.text, 0.15)] + conv_train
-    val = [r for r in rows if ds.held_out(r.text, 0.15)] + conv_cal
-    x_train = ctx.embed([r.text for r in train] + other_train)
-    y_train = np.array([lid[r.label] for r in train] + [lid[OTHER]] * len(other_train), np.int64)
-    x_val = ctx.embed([r.text for r in val] + other_val)
-    y_val = np.array([lid[r.label] for r in val] + [lid[OTHER]] * len(other_val), np.int64)
+    x_train, y_train = _xy(ctx, data.train, data.other_train, lid)
+    x_cal, y_cal = _xy(ctx, data.calibration, [], lid)
+    x_rep, y_rep = _xy(ctx, data.report, data.other_report, lid)
     counts = np.bincount(y_train, minlength=len(labels)).astype(np.float32)
     # Balanced class weights: small categories (newsletter, cancel) count as much as account.
     weights = (counts.sum() / (len(labels) * np.maximum(counts, 1))).astype(np.float32)
     mlp = train_classifier(
-        x_train, y_train, len(labels), hidden=256, epochs=30, class_weight=weights
+        x_train, y_train, len(labels), hidden=512, epochs=30, class_weight=weights
     )
-    probs = softmax(mlp.forward(x_val)[0])
-    other = lid[OTHER]
-    threshold, open_set = calibrate(probs, y_val, other)
-    inscope = y_val != other
-    top = probs.argmax(axis=1)
-    closed = probs[:, :other].argmax(axis=1)
-    per_class = {
-        lab: float((top[y_val == i] == i).mean())
-        for i, lab in enumerate(labels)
-        if (y_val == i).any()
-    }
-    metrics: dict[str, object] = {
-        "taxonomy": source,
-        "labels": labels,
-        "train_examples": len(y_train),
-        "val_examples": len(y_val),
-        "val_in_scope": int(inscope.sum()),
-        "val_out_of_scope": int((~inscope).sum()),
-        "conversation_train": len(conv_train),
-        "conversation_calibration": len(conv_cal),
-        "closed_set_accuracy": float((closed[inscope] == y_val[inscope]).mean()),
-        "argmax_accuracy": float((top == y_val).mean()),
-        "threshold": threshold,
-        **open_set,
-        "per_class_accuracy": per_class,
-        "train_seconds": round(time.monotonic() - started, 1),
-    }
+    raw_rep = softmax(mlp.forward(x_rep)[0])
+    temperature = rc.fit_temperature(mlp.forward(x_cal)[0], y_cal)
+    # Bake the temperature into the last layer: the ONNX file's probabilities are the
+    # calibrated ones, and the runtime needs to know nothing about it.
+    mlp.w2 = (mlp.w2 / temperature).astype(np.float32)
+    mlp.b2 = (mlp.b2 / temperature).astype(np.float32)
+    probs_cal = softmax(mlp.forward(x_cal)[0])
+    threshold = rc.threshold_for_false_reject(probs_cal, y_cal, false_reject)
+    probs = softmax(mlp.forward(x_rep)[0])
+    metrics = _router_metrics(data, probs, y_rep, threshold)
+    before, after = rc.reliability(raw_rep, y_rep), rc.reliability(probs, y_rep)
+    metrics.update(
+        train_examples=len(y_train),
+        calibration_examples=len(y_cal),
+        temperature=temperature,
+        target_false_reject=false_reject,
+        calibration_false_reject=rc.open_set_metrics(probs_cal, y_cal, threshold).get(
+            "in_scope_false_reject", 0.0
+        ),
+        ece_raw=before.ece,
+        ece=after.ece,
+        train_seconds=round(time.monotonic() - started, 1),
+    )
+    if plot is not None:
+        name = "default taxonomy" if data.source == "default" else Path(data.source).name
+        rc.plot_reliability(before, after, f"Router reliability, report split ({name})", plot)
+        metrics["reliability_plot"] = str(plot)
     meta = {
         "head": "router",
         "labels": json.dumps(labels),
-        "threshold": f"{threshold:.2f}",
-        "taxonomy": source,
-        "metrics": json.dumps({k: v for k, v in metrics.items() if k != "per_class_accuracy"}),
+        "threshold": f"{threshold:.6f}",
+        "rule": rc.RULE,
+        "taxonomy": data.source,
+        "metrics": json.dumps({k: v for k, v in metrics.items() if not isinstance(v, dict)}),
         **_provenance(ctx),
     }
     out = ctx.heads_out
     write_router(mlp, x_train.shape[1], meta, out / "router.onnx")
     (out / "router.md").write_text(render_router_card(metrics, meta), encoding="utf-8")
     _log().info("router_trained", path=str(out / "router.onnx"), threshold=threshold)
+    return metrics
+
+
+def _router_metrics(
+    data: RouterData,
+    probs: F,
+    y: npt.NDArray[np.int64],
+    threshold: float,
+) -> dict[str, object]:
+    """Report-split figures: open-set metrics with intervals, CLINC150 OOS alone, per class."""
+    other = len(data.labels) - 1
+    inscope = y != other
+    metrics: dict[str, object] = {
+        "taxonomy": data.source,
+        "labels": data.labels,
+        "report_in_scope": int(inscope.sum()),
+        "report_out_of_scope": int((~inscope).sum()),
+        "conversation_train": data.conversations[0],
+        "conversation_calibration": data.conversations[1],
+        "threshold": threshold,
+        "rule": rc.RULE,
+        **rc.open_set_metrics(probs, y, threshold),
+    }
+    metrics["in_scope_accuracy_ci95"] = list(
+        rc.wilson(float(metrics["in_scope_accuracy"]), int(inscope.sum()))  # type: ignore[arg-type]
+    )
+    # CLINC150's out-of-scope queries alone (noise is trivially rejected and would flatter it).
+    oos = set(data.clinc_oos_report)
+    texts = [r.text for r in data.report] + data.other_report
+    mask = np.array([t in oos for t in texts]) & ~inscope
+    pred = rc.route(probs, threshold)
+    clinc_oos = float((pred[mask] == other).mean()) if mask.any() else 0.0
+    metrics["clinc_oos_rejection"] = clinc_oos
+    metrics["clinc_oos_report"] = int(mask.sum())
+    metrics["clinc_oos_rejection_ci95"] = list(rc.wilson(clinc_oos, int(mask.sum())))
+    metrics["per_class_accuracy"] = {
+        lab: float((pred[y == i] == i).mean())
+        for i, lab in enumerate(data.labels)
+        if (y == i).any()
+    }
     return metrics
 
 

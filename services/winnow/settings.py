@@ -34,6 +34,9 @@ class ScoreLimits(BaseModel):
     reward: float | None = Field(None, description="Lowest reward-model score.")
     relevance: float | None = Field(None, description="Lowest answer-to-prompt cosine.")
     domain_confidence: float | None = Field(None, description="Lowest router confidence.")
+    reward_quantile: float | None = Field(
+        None, ge=0, le=1, description="Lowest reward rank in its domain (models/reward/quantiles)."
+    )
 
 
 def _default_score_thresholds() -> dict[str, dict[str, float]]:
@@ -309,6 +312,15 @@ class Settings(PrivacySettings, SnapshotStoreSettings, GatewaySettings, Conversa
         "(any `synthetic:*` provenance), `provenance:<provenance>`. A score the models did not "
         'set is not checked. E.g. `{"default": {"reward": 0.3}, "synthetic": {"reward": 0.5}, '
         '"domain:refund": {"relevance": 0.5}}`.',
+    )
+    reward_min_quantile: float | None = Field(
+        None,
+        ge=0,
+        lt=1,
+        description="Drop answers whose reward ranks below this quantile of their domain's "
+        "reference rewards (`models/reward/quantiles.json`; `winnow models reward-quantiles`), "
+        "e.g. 0.1 drops each domain's weakest 10%. A `reward_quantile` in "
+        "`WINNOW_SCORE_THRESHOLDS` overrides it for its key; unset: off.",
     )
     dedup_near_threshold: float = Field(
         0.75,

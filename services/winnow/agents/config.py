@@ -4,9 +4,26 @@ without importing faust."""
 
 from __future__ import annotations
 
-from winnow.settings import Settings
+from winnow.settings import ScoreLimits, Settings
 from winnow.stages.filters.defaults import FilterConfig
 from winnow.stages.normalise import NormaliseOptions, TicketShape
+
+
+def with_min_quantile(
+    thresholds: dict[str, ScoreLimits], min_quantile: float | None
+) -> dict[str, ScoreLimits]:
+    """``thresholds`` with ``min_quantile`` as the ``default`` key's reward quantile bound.
+
+    A ``reward_quantile`` the ``default`` key already sets wins (the explicit JSON is the finer
+    knob); later keys (``domain:<d>``, ``synthetic``...) override it as usual.
+    """
+    out = dict(thresholds)
+    if min_quantile is None:
+        return out
+    base = out.get("default") or ScoreLimits()
+    if base.reward_quantile is None:
+        out["default"] = base.model_copy(update={"reward_quantile": min_quantile})
+    return out
 
 
 def filter_config(settings: Settings) -> FilterConfig:
@@ -20,7 +37,7 @@ def filter_config(settings: Settings) -> FilterConfig:
         max_duplicate_line_fraction=s.max_duplicate_line_fraction,
         max_top_ngram_fraction=s.max_top_ngram_fraction,
         max_duplicate_ngram_fraction=s.max_duplicate_ngram_fraction,
-        score_thresholds=dict(s.score_thresholds),
+        score_thresholds=with_min_quantile(s.score_thresholds, s.reward_min_quantile),
         min_alpha_ratio=s.min_alpha_ratio,
         min_csat=s.min_csat,
         allowed_languages=tuple(s.allowed_languages),

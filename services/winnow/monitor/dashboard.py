@@ -52,9 +52,10 @@ __all__ = [
 ]
 
 OUTCOME_LABELS = {"curated": "curated", "rejected": "rejected", "dlq": "dead-lettered"}
-SCORE_ORDER = ("reward", "relevance", "domain_confidence")
+SCORE_ORDER = ("reward", "reward_quantile", "relevance", "domain_confidence")
 SCORE_HELP = {
     "reward": "reward model: how good the answer is (0-1)",
+    "reward_quantile": "reward's rank among its domain's reference rewards (flat = as usual)",
     "relevance": "answer-to-question relevance (cosine, -1 to 1)",
     "domain_confidence": "router's confidence in the domain (0-1)",
 }

@@ -22,6 +22,9 @@ Outcome = Literal["curated", "rejected", "dlq"]
 
 SCORE_EDGES: dict[str, tuple[float, ...]] = {
     "reward": tuple(i / 10 for i in range(11)),
+    # The reward's rank in its domain's reference rewards (models/reward/quantiles.json): flat
+    # while the stream looks like the reference, so its PSI is a per-domain reward drift signal.
+    "reward_quantile": tuple(i / 10 for i in range(11)),
     "domain_confidence": tuple(i / 10 for i in range(11)),
     "relevance": tuple(-1 + i / 10 for i in range(21)),
     # 1.0 when the router agrees with the producer's mapped category (WINNOW_CATEGORY_MAP): its

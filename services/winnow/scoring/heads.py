@@ -77,7 +77,7 @@ class RouterHead(Head):
     def route(
         self, embeddings: FloatArray, min_confidence: float | None = None
     ) -> tuple[list[str], list[float]]:
-        """Labels and the probability of each label; not confident enough -> ``other``.
+        """Labels and their top probabilities; not confident enough -> ``other``.
 
         ``min_confidence`` (default: the calibrated threshold) applies to the head's rule.
         """
@@ -87,17 +87,17 @@ class RouterHead(Head):
         probs = self.probabilities(embeddings)
         if self.rule == "in_scope_mass":
             top = probs[:, :-1].argmax(axis=1)
-            confident = 1.0 - probs[:, -1] >= threshold
+            other_wins = probs.argmax(axis=1) == probs.shape[1] - 1
+            confident = (1.0 - probs[:, -1] >= threshold) & ~other_wins
         else:
             top = probs.argmax(axis=1)
             confident = probs[np.arange(len(top)), top] >= threshold
-        labels: list[str] = []
-        confidences: list[float] = []
-        for row, idx in enumerate(top):
-            label = self.labels[int(idx)] if confident[row] else OTHER
-            labels.append(label)
-            column = self.labels.index(label) if self.rule == "in_scope_mass" else int(idx)
-            confidences.append(float(probs[row, column]))
+        labels = [
+            self.labels[int(i)] if ok else OTHER for i, ok in zip(top, confident, strict=True)
+        ]
+        # The top probability either way: under in_scope_mass a kept label is also the most
+        # probable class, and a rejected text keeps the confidence it fell short with.
+        confidences = [float(c) for c in probs.max(axis=1)]
         return labels, confidences
 
 

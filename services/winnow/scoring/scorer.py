@@ -16,9 +16,10 @@ import structlog
 
 from winnow.events import ChatMessage, Role
 from winnow.example import Example, ExampleKind, TurnScore
-from winnow.scoring.cross import CrossEncoderReward, cross_available, render_context
+from winnow.scoring.cross import REWARD_DIR, CrossEncoderReward, cross_available, render_context
 from winnow.scoring.embedder import Embedder
 from winnow.scoring.heads import FloatArray, RewardHead, RouterHead
+from winnow.scoring.quantiles import QUANTILES_FILE, RewardQuantiles
 from winnow.scoring.runtime import SessionConfig, warn_once
 from winnow.scoring.turns import JudgedTurn, judged_turns
 from winnow.settings import Settings
@@ -69,12 +70,24 @@ class QualityScorer:
         *,
         min_confidence: float | None = None,
         cross: CrossEncoderReward | None = None,
+        quantiles: RewardQuantiles | None = None,
     ) -> None:
         self.embedder = embedder
         self.router = router
         self.reward = reward
         self.cross = cross
         self.min_confidence = min_confidence
+        reward_version = cross.version if cross is not None else reward.version
+        # A table ranks the rewards of the model it was built from; another model's scale differs.
+        self.quantiles = quantiles if quantiles and quantiles.model == reward_version else None
+        if quantiles is not None and self.quantiles is None:
+            warn_once(
+                "quantiles_stale",
+                "reward_quantiles_for_another_model",
+                table_model=quantiles.model,
+                reward_model=reward_version,
+                fix="run `winnow models reward-quantiles` for the current reward model",
+            )
         self.model_versions = {
             "embedder": embedder.version,
             "router": router.version,
@@ -104,7 +117,12 @@ class QualityScorer:
         )
         cross = load_cross(settings, config)
         return cls(
-            embedder, router, reward, min_confidence=settings.router_min_confidence, cross=cross
+            embedder,
+            router,
+            reward,
+            min_confidence=settings.router_min_confidence,
+            cross=cross,
+            quantiles=RewardQuantiles.load(models_dir / REWARD_DIR / QUANTILES_FILE),
         )
 
     def reward_turns(
@@ -175,6 +193,8 @@ class QualityScorer:
                 **turn_summary(per_turn[i]),
             }
             domain = _producer_domain(ex, domains[i], scores)
+            if self.quantiles is not None:
+                scores["reward_quantile"] = self.quantiles.quantile(scores["reward"], domain)
             if i in rejected_reward:
                 scores["reward_rejected"] = rejected_reward[i]
                 scores["reward_margin"] = scores["reward"] - rejected_reward[i]

@@ -64,6 +64,19 @@ class TestCalibration:
         assert metrics["in_scope_accuracy"] == 1.0
         assert metrics["oos_rejection"] == 1.0
 
+    def test_other_wins_when_most_probable(self) -> None:
+        """A low threshold never keeps a text whose most probable class is ``other``."""
+        probs = np.array([[0.3, 0.2, 0.5]], np.float32)
+        assert rc.route(probs, 0.3).tolist() == [2]
+
+    def test_forced_rejects_use_up_the_budget(self) -> None:
+        """In-scope texts already sent to other by argmax leave less room for the threshold."""
+        probs = np.array([[0.2, 0.1, 0.7]] * 5 + [[0.9, 0.05, 0.05]] * 95, np.float32)
+        y = np.zeros(100, np.int64)
+        # 5% budget, all taken by the forced rejects: nothing else may be rejected.
+        threshold = rc.threshold_for_false_reject(probs, y, 0.05)
+        assert (rc.route(probs, threshold) == 2).sum() == 5
+
     def test_reliability_of_perfectly_calibrated_bins(self) -> None:
         """A top probability of 0.8 right 80% of the time has no calibration error."""
         probs = np.tile(np.array([[0.8, 0.2]], np.float32), (10, 1))
@@ -89,7 +102,7 @@ class TestRouterRule:
         router = _router(tmp_path / "r.onnx", meta, [1.0, 0.9, -2.0])
         labels, conf = router.route(np.zeros((1, 4), np.float32))
         assert labels == ["card_arrival"]
-        assert 0.4 < conf[0] < 0.6  # the label's own probability
+        assert 0.4 < conf[0] < 0.6  # the top probability
 
     def test_top_probability_rule_is_the_default(self, tmp_path: Path) -> None:
         """A head without the rule key keeps the old behaviour: the same text goes to other."""

@@ -165,6 +165,50 @@ def _train_head(
     return train_reward(ctx)
 
 
+@models_app.command("reward-quantiles")
+def reward_quantiles(
+    scored: Annotated[
+        Path | None,
+        typer.Option(help="JSONL of scored examples (`winnow score` or eval-tickets output)."),
+    ] = None,
+    from_store: Annotated[
+        str | None, typer.Option(help="Read the rewards of the examples this store holds (URL).")
+    ] = None,
+    tenant: Annotated[str, typer.Option(help="With --from-store: the tenant.")] = "default",
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write (default models/reward/quantiles.json).")
+    ] = None,
+    min_per_domain: Annotated[
+        int, typer.Option(min=10, help="Fewer rewards than this: the domain uses the all table.")
+    ] = 50,
+) -> None:
+    """Per-domain reward quantiles for WINNOW_REWARD_MIN_QUANTILE and the dashboard."""
+    _setup()
+    from winnow.scoring.build import reward_quantiles as rq
+    from winnow.scoring.build.exceptions import TrainingDataError
+    from winnow.scoring.cross import REWARD_DIR
+    from winnow.scoring.quantiles import ALL, QUANTILES_FILE
+
+    if (scored is None) == (from_store is None):
+        raise typer.BadParameter("give exactly one of --scored and --from-store")
+    dest = out or Path(get_settings().models_dir) / REWARD_DIR / QUANTILES_FILE
+    try:
+        rows = (
+            rq.rows_from_scored(scored) if scored else rq.rows_from_store(str(from_store), tenant)
+        )
+        source = str(scored) if scored else f"store tenant {tenant}"
+        table = rq.quantile_table(rows, source, min_per_domain)
+    except TrainingDataError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(table.to_json(), encoding="utf-8")
+    typer.echo(f"{dest}: reward model {table.model}, {table.counts[ALL]} rewards")
+    for domain, n in sorted(table.counts.items()):
+        t = table.tables[domain]
+        typer.echo(f"  {domain:12s} n={n:6d}  p10 {t[10]:.3f}  p50 {t[50]:.3f}  p90 {t[90]:.3f}")
+
+
 class EvalSplit(StrEnum):
     """Conversation splits of STAR/MultiDoGO (by conversation id)."""
 

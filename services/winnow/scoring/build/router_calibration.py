@@ -41,22 +41,35 @@ def in_scope_score(probs: F) -> F:
 
 
 def threshold_for_false_reject(probs: F, y: I64, target: float) -> float:
-    """The highest threshold that sends at most ``target`` of the in-scope texts to ``other``."""
+    """The highest threshold that sends at most ``target`` of the in-scope texts to ``other``.
+
+    In-scope texts whose most probable class is ``other`` are rejected whatever the threshold:
+    they use up the budget first, and the threshold may reject only what is left of it.
+    """
     other = probs.shape[1] - 1
-    scores = np.sort(in_scope_score(probs[y != other]).astype(np.float64))
-    if len(scores) == 0:
+    inscope = probs[y != other]
+    if len(inscope) == 0:
         raise ValueError("no in-scope calibration texts")
+    forced = inscope.argmax(axis=1) == other
+    scores = np.sort(in_scope_score(inscope[~forced]).astype(np.float64))
+    if len(scores) == 0:
+        return 1.0
     # Texts with a score strictly under the threshold are rejected: the k-th smallest score is
     # the threshold that rejects exactly the k texts below it.
-    k = int(np.floor(target * len(scores)))
+    k = max(int(np.floor(target * len(inscope))) - int(forced.sum()), 0)
     return float(scores[min(k, len(scores) - 1)])
 
 
 def route(probs: F, threshold: float) -> I64:
-    """Predicted class per row under the in-scope-mass rule (``other`` is the last index)."""
+    """Predicted class per row under the in-scope-mass rule (``other`` is the last index).
+
+    ``other`` when it is the most probable class or the in-scope mass is under the threshold;
+    otherwise the most probable in-scope class.
+    """
     other = probs.shape[1] - 1
     top = probs[:, :other].argmax(axis=1)
-    return np.asarray(np.where(in_scope_score(probs) >= threshold, top, other), dtype=np.int64)
+    keep = (in_scope_score(probs) >= threshold) & (probs.argmax(axis=1) != other)
+    return np.asarray(np.where(keep, top, other), dtype=np.int64)
 
 
 def open_set_metrics(probs: F, y: I64, threshold: float) -> dict[str, float]:

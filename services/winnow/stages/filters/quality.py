@@ -201,11 +201,15 @@ class ScoreLimits(Protocol):
     @property
     def domain_confidence(self) -> float | None: ...
 
+    @property
+    def reward_quantile(self) -> float | None: ...
+
 
 _SCORE_REASONS: dict[str, DropReason] = {
     "reward": DropReason.LOW_REWARD,
     "relevance": DropReason.LOW_RELEVANCE,
     "domain_confidence": DropReason.LOW_DOMAIN_CONFIDENCE,
+    "reward_quantile": DropReason.LOW_REWARD,
 }
 
 

@@ -3,8 +3,10 @@
 Not a test: it prints numbers for ``docs/benchmarks.md``. The bare session tokenises each batch
 in input order (padding each batch to its longest text) and runs the same ONNX file with the
 same providers; "bare, same buckets" feeds that session the scorer's own length buckets, so the
-scorer's ratio to it is its true overhead (heads, de-duplication, example copies). All count
-examples (a question and an answer each) per second.
+scorer's ratio to it is its true overhead (heads, de-duplication, example copies). With the
+cross-encoder reward (``WINNOW_REWARD_MODEL=cross``) both ceilings also run the cross-encoder's
+session on the same (context, response) pairs, in input order or in the scorer's length order.
+All count examples (a question and an answer each) per second.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from winnow.events import ChatMessage, Role
 from winnow.example import Example, ExampleKind, SourceRef, example_id
 from winnow.scoring import QualityScorer
 from winnow.scoring.build.samples import sample_texts
+from winnow.scoring.cross import render_context
 
 BUCKETS = ((1, 32), (33, 96), (97, 256))
 
@@ -113,6 +116,44 @@ def bare_ort(
     return run
 
 
+def bare_cross(
+    scorer: QualityScorer, pairs: list[tuple[str, str]], batch: int, *, by_length: bool
+) -> Callable[[], None]:
+    """The cross-encoder's session on the same (context, response) pairs; a no-op without it.
+
+    ``by_length``: in the scorer's own order (sorted by length, as ``raw_scores`` does), else in
+    input order (each batch padded to its longest pair).
+    """
+    cross = scorer.cross
+    if cross is None:
+        return lambda: None
+    contexts = [render_context([ChatMessage(role=Role.USER, content=q)]) for q, _ in pairs]
+    responses = [a for _, a in pairs]
+    order = list(range(len(pairs)))
+    if by_length:
+        order.sort(key=lambda i: len(contexts[i]) + len(responses[i]))
+    step = min(batch, cross.batch_max)
+
+    def run() -> None:
+        for start in range(0, len(order), step):
+            rows = order[start : start + step]
+            ids, mask, types = cross.tokenizer(
+                [contexts[i] for i in rows], [responses[i] for i in rows]
+            )
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            cross.session.run(["score"], feeds)
+
+    return run
+
+
+def _both(first: Callable[[], object], second: Callable[[], object]) -> Callable[[], object]:
+    def run() -> None:
+        first()
+        second()
+
+    return run
+
+
 def scorer_path(scorer: QualityScorer, examples: list[Example], batch: int) -> Callable[[], object]:
     """``score_batch`` over the examples in agent-sized batches."""
 
@@ -159,10 +200,15 @@ def compare(
     examples = make_examples(pairs)
     # The embedder's internal bucket equals the agent batch in texts, like the bare session.
     scorer.embedder.batch_max = batch * 2
+    # With the cross-encoder the ceilings run its session too: the scorer does both passes.
     paths = {
         "scorer": scorer_path(scorer, examples, batch),
-        "bare-ort": bare_ort(scorer, pairs, batch),
-        "bare-bucketed": bare_bucketed(scorer, pairs, batch),
+        "bare-ort": _both(
+            bare_ort(scorer, pairs, batch), bare_cross(scorer, pairs, batch, by_length=False)
+        ),
+        "bare-bucketed": _both(
+            bare_bucketed(scorer, pairs, batch), bare_cross(scorer, pairs, batch, by_length=True)
+        ),
     }
     best = {name: float("inf") for name in paths}
     for warm_up in paths.values():

@@ -54,6 +54,16 @@ def _ci(metrics: Mapping[str, object], key: str) -> str:
     return f"{lo * 100:.1f} to {hi * 100:.1f}%"
 
 
+def _ece_note(metrics: Mapping[str, object]) -> str:
+    if float(cast(float, metrics["ece"])) <= float(cast(float, metrics["ece_raw"])):
+        return ""
+    return (
+        "\nTemperature scaling made the report split's calibration worse: the temperature is fitted"
+        "\non the calibration split, whose texts (real tickets among them) are less clean than the"
+        "\nreport split's; the probabilities are calibrated for the calibration split's kind of text.\n"
+    )
+
+
 def render_router_card(metrics: Mapping[str, object], meta: Mapping[str, str]) -> str:
     """Markdown card of a router head."""
     per_class = cast(dict[str, float], metrics.get("per_class_accuracy", {}))
@@ -93,7 +103,7 @@ so no out-of-scope figure below was tuned on.{CONVERSATION_SPLITS if default els
 | out-of-scope rejection (CLINC150 queries + noise routed to `other`) | {_pct(metrics["oos_rejection"])} |
 | CLINC150 `oos_val` rejection alone ({metrics["clinc_oos_report"]} queries) | {_pct(metrics["clinc_oos_rejection"])} (95% CI {_ci(metrics, "clinc_oos_rejection_ci95")}) |
 | expected calibration error of the top class, raw / temperature-scaled | {float(cast(float, metrics["ece_raw"])):.3f} / {float(cast(float, metrics["ece"])):.3f} |
-{plot_line}
+{plot_line}{_ece_note(metrics)}
 Per-class accuracy with the threshold (`other`: out-of-scope texts rejected):
 
 | label | accuracy |
@@ -103,7 +113,8 @@ Per-class accuracy with the threshold (`other`: out-of-scope texts rejected):
 ## Threshold
 `{metrics["threshold"]:.4f}` on `1 - p(other)`: chosen on the calibration split as the highest
 threshold that sends at most {_pct(metrics["target_false_reject"])} of its in-scope texts to `other`
-(achieved there: {_pct(metrics["calibration_false_reject"])}). Thresholding the in-scope mass rather
+(achieved there: {_pct(metrics["calibration_false_reject"])}; texts whose most probable class is
+`other` go to `other` whatever the threshold, so the achieved rate can exceed the target). Thresholding the in-scope mass rather
 than the top probability matters for fine-grained taxonomies: two close intents split the
 probability of a plainly in-scope text, which a top-probability threshold would reject.
 `WINNOW_ROUTER_MIN_CONFIDENCE` overrides the threshold at run time (same rule);

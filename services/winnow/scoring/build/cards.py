@@ -81,7 +81,7 @@ when its in-scope probability mass, `1 - p(other)`, is under the calibrated thre
 - File: `router.onnx` (input `embedding` [batch, 384] -> `probabilities` [batch, {len(cast(list[str], metrics["labels"]))}]),
   labels, rule (`{meta.get("rule", "top_probability")}`) and threshold in the ONNX metadata.
 - Taxonomy: {metrics["taxonomy"]}; labels: {labels}
-- Model: one ReLU hidden layer (512), softmax; balanced class weights; numpy, Adam, 30 epochs;
+- Model: one ReLU hidden layer ({metrics["hidden"]}), softmax; balanced class weights; numpy, Adam, 30 epochs;
   temperature scaling ({metrics["temperature"]:.2f}, fitted on the calibration split) baked into the last layer.
 {EMBEDDER_LINE.format(embedder=meta["embedder"], sha=meta["embedder_weights_sha256"][:16])}
 - Trained: {meta["trained_at"]} with `winnow models train router{"" if default else " --data ..."}`.

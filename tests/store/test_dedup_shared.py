@@ -141,9 +141,7 @@ def _run_split(url: str, planted: Planted, shared: bool) -> dict[str, str]:
     store = replicas[0][0]
     with store.engine.connect() as conn:
         outcome = {e: "accepted" for (e,) in conn.execute(select(ExampleRow.source_event_id))}
-        for e, reasons in conn.execute(
-            select(RejectionRow.source_event_id, RejectionRow.reasons)
-        ):
+        for e, reasons in conn.execute(select(RejectionRow.source_event_id, RejectionRow.reasons)):
             outcome[e] = ",".join(reasons)
     for s, _ in replicas:
         s.close()

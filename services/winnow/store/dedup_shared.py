@@ -24,6 +24,7 @@ skipped by their exact key.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -89,7 +90,10 @@ class SharedDedup:
     before the first :meth:`rebuild`."""
     stale: bool = True
     """The index must be rebuilt before the next batch (start, or a failed batch)."""
-    stats: dict[str, int] = field(default_factory=lambda: {"locks": 0, "caught_up": 0})
+    stats: dict[str, float] = field(
+        default_factory=lambda: {"locks": 0, "caught_up": 0, "lock_wait_s": 0.0}
+    )
+    """Locks taken, rows caught up and seconds spent waiting for locks, since the start."""
 
     def rebuild(self, index: NearDuplicateIndex, rows: Iterable[DedupRow]) -> int:
         """Rebuild ``index`` from ``rows`` (read after this call takes the watermark)."""
@@ -116,7 +120,9 @@ class SharedDedup:
         try:
             with self.engine.begin() as conn:
                 if keys:
+                    started = time.perf_counter()
                     conn.execute(_LOCK, {"keys": keys})
+                    self.stats["lock_wait_s"] += time.perf_counter() - started
                 watermark = int(conn.execute(_WATERMARK).scalar_one())
                 result = conn.execute(_SINCE, {"since": self.watermark})
                 added = catch_up_rows(index, (DedupRow(t, i, bytes(s)) for t, i, s in result))

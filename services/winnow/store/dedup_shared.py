@@ -91,9 +91,10 @@ class SharedDedup:
     stale: bool = True
     """The index must be rebuilt before the next batch (start, or a failed batch)."""
     stats: dict[str, float] = field(
-        default_factory=lambda: {"locks": 0, "caught_up": 0, "lock_wait_s": 0.0}
+        default_factory=lambda: {"locks": 0, "read": 0, "caught_up": 0, "lock_wait_s": 0.0}
     )
-    """Locks taken, rows caught up and seconds spent waiting for locks, since the start."""
+    """Locks taken, rows read and added by catch-ups, seconds waiting for locks, since the
+    start."""
 
     def rebuild(self, index: NearDuplicateIndex, rows: Iterable[DedupRow]) -> int:
         """Rebuild ``index`` from ``rows`` (read after this call takes the watermark)."""
@@ -124,8 +125,12 @@ class SharedDedup:
                     conn.execute(_LOCK, {"keys": keys})
                     self.stats["lock_wait_s"] += time.perf_counter() - started
                 watermark = int(conn.execute(_WATERMARK).scalar_one())
-                result = conn.execute(_SINCE, {"since": self.watermark})
-                added = catch_up_rows(index, (DedupRow(t, i, bytes(s)) for t, i, s in result))
+                rows = [
+                    DedupRow(t, i, bytes(s))
+                    for t, i, s in conn.execute(_SINCE, {"since": self.watermark})
+                ]
+                added = catch_up_rows(index, rows)
+                self.stats["read"] += len(rows)
                 self.watermark = watermark
                 self.stats["locks"] += len(keys)
                 self.stats["caught_up"] += added

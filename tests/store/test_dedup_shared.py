@@ -26,7 +26,7 @@ from winnow.stages.curate import curate_isolating
 from winnow.stages.decode import Coordinates
 from winnow.stages.validate import validate_record
 from winnow.store import ExampleStore
-from winnow.store.dedup_shared import SharedDedup, lock_keys
+from winnow.store.dedup_shared import SharedDedup
 from winnow.store.tables import ExampleRow, RejectionRow
 from winnow.testing.fixtures import as_bytes, ticket_event
 
@@ -189,11 +189,3 @@ def test_a_replica_joining_late_catches_up_on_rows_stored_meanwhile(postgres_url
     assert len(accepted) == PAIRS_PER_ROUND
     store_a.close()
     store_b.close()
-
-
-def test_lock_keys_are_sorted_distinct_and_tenant_scoped() -> None:
-    """Sorted acquisition (no deadlock between replicas); one tenant's keys never lock another's."""
-    keys = lock_keys([("acme", 7, [1, 2, 2]), ("acme", 7, [2])])
-    assert keys == sorted(set(keys)) and len(keys) == 3
-    assert all(-(2**63) <= k < 2**63 for k in keys)
-    assert not set(keys) & set(lock_keys([("globex", 7, [1, 2])]))

@@ -169,6 +169,8 @@ def test_events_are_conserved_through_kill9_and_a_broker_cut(run: Run) -> None:
         rejected=tally.rejected,
         dlq=tally.dlq,
         pending=tally.pending,
+        rejected_by_reason=tally.rejected_by_reason,
+        dlq_by_reason=tally.dlq_by_reason,
         duplicates=duplicates,
         restarts=restarts,
     )

@@ -152,7 +152,7 @@ def measure(
 
 def _table(runs: list[ReplicaRun]) -> str:
     rows = [
-        "| replicas | shared index | examples/s | CPU ms/example | accepted | locks/batch-example "
+        "| replicas | shared index | examples/s | CPU ms/example | accepted | locks/example "
         "| rows caught up | lock wait s |",
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]

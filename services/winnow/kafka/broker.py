@@ -55,7 +55,11 @@ class TansuBroker:
     """A Tansu process on a loopback port; a context manager that starts and stops it."""
 
     def __init__(
-        self, port: int | None = None, host: str = "127.0.0.1", *, advertised_port: int | None = None
+        self,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        *,
+        advertised_port: int | None = None,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from winnow.settings_conversations import ConversationSettings
+from winnow.settings_dedup import DedupSettings
 from winnow.settings_gateway import GatewaySettings
 from winnow.settings_privacy import PrivacySettings
 from winnow.settings_snapshots import SnapshotStoreSettings
@@ -48,7 +49,9 @@ def _default_score_thresholds() -> dict[str, dict[str, float]]:
     }
 
 
-class Settings(PrivacySettings, SnapshotStoreSettings, GatewaySettings, ConversationSettings):
+class Settings(
+    PrivacySettings, SnapshotStoreSettings, GatewaySettings, ConversationSettings, DedupSettings
+):
     """Winnow's settings; construct through :func:`get_settings` so a process builds them once."""
 
     model_config = SettingsConfigDict(env_prefix="WINNOW_", extra="ignore")

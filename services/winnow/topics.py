@@ -4,15 +4,17 @@
 |----------------------------|-------------|-------------------------------------|
 | <prefix>.sources.<name>    | event id    | a source event envelope (JSON)      |
 | <prefix>.candidates        | example id  | an ``Example`` before scoring       |
-| <prefix>.scored            | tenant      | an ``Example`` with scores          |
+| <prefix>.scored            | tenant [1]  | an ``Example`` with scores          |
 | <prefix>.curated           | example id  | an accepted ``Example``             |
 | <prefix>.rejected          | example id  | a rejected ``Example`` with reasons |
 | <prefix>.dlq               | record id   | a ``DeadLetter``                    |
 | <prefix>.alerts            | alert id    | a data-quality alert                |
 | <prefix>.retrain           | domain      | a retrain trigger naming a snapshot |
 
-Candidates are keyed by the example id (a content hash); scored examples by tenant, so one curator
-replica owns each tenant's duplicate index (``winnow.dedup.index.dedup_partition_key``).
+Candidates are keyed by the example id (a content hash). [1] Scored examples by tenant, so one
+curator replica owns each tenant's duplicate index; with the shared index
+(``WINNOW_DEDUP_SHARED``, PostgreSQL) by example id, so one tenant spreads over every replica
+(``winnow.dedup.index.dedup_partition_key``).
 """
 
 from __future__ import annotations

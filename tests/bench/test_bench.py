@@ -1,4 +1,4 @@
-"""``winnow bench e2e|store|dedup|growth`` at tiny sizes: structure and invariants, never timings.
+"""``winnow bench e2e|store|dedup|growth|replicas`` at tiny sizes: invariants, never timings.
 
 Each command runs for real (PostgreSQL, and the broker for e2e) on a scratch database; the
 tests check what was counted, that ratios come from the measured numbers, and that
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from winnow.bench import dedup, dedup_peers, growth, store
+from winnow.bench import dedup, dedup_peers, growth, replicas, store
 from winnow.bench.report import BenchResult, Figure, Goal, append_to_docs, machine_info
 from winnow.cli.main import app
 from winnow.testing.fixtures import DEFAULT_ADMIN_URL, fresh_postgres_database
@@ -231,6 +231,21 @@ class TestGrowth:
         )
         section = _assert_appended(docs, before, "growth")
         assert "| curate + write, 200 stored |" in section
+
+
+class TestReplicas:
+    def test_one_and_two_replicas_decide_the_same(self, scratch_url: str) -> None:
+        """Every configuration curates every example and accepts the same ones' count."""
+        result = replicas.run(
+            scratch_url, replicas=[1, 2], examples=96, batch=32, seed=0, command="r", repeat=1
+        )
+        runs = result.data["runs"]
+        assert isinstance(runs, list)
+        assert [(r["replicas"], r["shared"]) for r in runs] == [(1, False), (1, True), (2, True)]
+        assert len({r["accepted"] for r in runs}) == 1 and 0 < runs[0]["accepted"] <= 96
+        assert runs[0]["locks"] == 0 and runs[1]["locks"] > 0
+        scaling = next(f for f in result.figures if f.name == "2 replicas, shared index on")
+        assert scaling.ceiling == 2 * 96 / runs[1]["wall_s"]
 
 
 @pytest.mark.integration

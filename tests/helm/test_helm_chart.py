@@ -239,6 +239,15 @@ class TestDefaults:
             for name in env_of(container(d)):
                 assert name in known_settings() | PENDING_SETTINGS | {"ORT_DISABLE_TELEMETRY"}, name
 
+    def test_curator_replicas_share_the_duplicate_index(self, render: Render) -> None:
+        """sharedDedup (on by default) sets WINNOW_DEDUP_SHARED for every service; several
+        curator replicas with it off draw a warning (one replica per tenant)."""
+        assert render({}).one("ConfigMap", "winnow")["data"]["WINNOW_DEDUP_SHARED"] == "on"
+        assert "sharedDedup off" not in render({"services": {"curator": {"replicaCount": 3}}}).notes
+        off = render({"services": {"curator": {"replicaCount": 3, "sharedDedup": False}}})
+        assert off.one("ConfigMap", "winnow")["data"]["WINNOW_DEDUP_SHARED"] == "off"
+        assert "sharedDedup off" in off.notes
+
     def test_configmap_change_rolls_the_pods(self, render: Render) -> None:
         """Changing a setting changes the pods' config checksum, so Deployments roll."""
         before = render({})

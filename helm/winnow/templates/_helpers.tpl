@@ -184,6 +184,8 @@ WINNOW_UPPER_SNAKE) wins over them.
 {{- /* One migration point per release: the hook Job, not each curator replica at start. */ -}}
 {{- $_ = set $s "WINNOW_DB_AUTO_MIGRATE" (toJson (not .Values.migrations.enabled)) -}}
 {{- $_ = set $s "WINNOW_WEB_HOST" "0.0.0.0" -}}
+{{- /* Every service must agree: the scorer keys the scored topic by it, the curator locks. */ -}}
+{{- $_ = set $s "WINNOW_DEDUP_SHARED" (ternary "on" "off" (.Values.services.curator.sharedDedup | default false)) -}}
 {{- range $key, $value := .Values.config }}
 {{- $_ = set $s (printf "WINNOW_%s" (snakecase $key | upper)) (include "winnow.settingValue" $value) -}}
 {{- end }}

@@ -29,9 +29,11 @@ from winnow.agents.batches import (
     send_all,
 )
 from winnow.agents.config import filter_config
+from winnow.agents.curator_shared import curate_and_write_shared
 from winnow.agents.runtime import WinnowApp, build_app
 from winnow.backoff import Backoff
 from winnow.dedup.index import NearDuplicateIndex
+from winnow.errors import ConfigurationError
 from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.export.retrain import RetrainTrigger
@@ -53,6 +55,7 @@ from winnow.stages.filters.defaults import default_filters
 from winnow.stages.isolate import run_isolating
 from winnow.store import ExampleStore
 from winnow.store.deadletters import purge_dead_letters
+from winnow.store.dedup_shared import SharedDedup
 from winnow.store.store import WriteOutcome
 from winnow.topics import TopicLayout
 from winnow.tracing import BatchTrace
@@ -185,6 +188,8 @@ class Curator:
     the rebalance callback itself: faust waits for it, and a store outage would stall the group."""
     capped_seen: int = 0
     """``index.capped_checks`` already counted in the metric."""
+    shared: SharedDedup | None = None
+    """The shared duplicate index (``WINNOW_DEDUP_SHARED``): replicas of one tenant."""
 
     async def retry(self, operation: str, fn: Callable[[], T]) -> T:
         """``fn`` in a thread, retried through store outages (:func:`with_store_retry`)."""
@@ -204,6 +209,8 @@ def build(settings: Settings) -> WinnowApp:
     app = build_app(SERVICE, settings)
     app.set_ready("store", False)
     layout = TopicLayout.from_settings(settings)
+    if settings.dedup_shared == "on" and not settings.database_url.startswith("postgresql"):
+        raise ConfigurationError("WINNOW_DEDUP_SHARED=on needs a PostgreSQL WINNOW_DATABASE_URL")
     curator = Curator(
         app=app,
         settings=settings,
@@ -218,6 +225,8 @@ def build(settings: Settings) -> WinnowApp:
         rejected=_raw_topic(app, layout.rejected),
         dlq=_raw_topic(app, layout.dlq),
     )
+    if settings.dedup_shared_on(settings.database_url):
+        curator.shared = SharedDedup(curator.store.engine)
     _wire_store_ping(curator)
     _wire_retrain(curator, _raw_topic(app, layout.retrain))
     _wire_dlq_retention(curator)
@@ -289,8 +298,9 @@ def _wire_dlq_retention(curator: Curator) -> None:
 def _wire_rebalance(curator: Curator) -> None:
     @curator.app.on_rebalance_complete.connect
     async def _on_rebalance(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
-        # Another replica may have stored examples for the partitions this one now owns.
-        curator.index_stale = True
+        # Another replica may have stored examples for the partitions this one now owns (the
+        # shared index needs no rebuild: each batch catches up on every replica's rows).
+        curator.index_stale = curator.shared is None
 
 
 def _wire_curate(curator: Curator, scored: Any) -> None:
@@ -342,8 +352,11 @@ async def curate_events(curator: Curator, events: list[Any], spans: BatchTrace) 
     parsed, letters = parse_examples(events, SERVICE, spans)
     # The lock spans decide + write: a rebuild in between would miss this batch.
     async with curator.index_lock:
-        await rebuild_index_if_stale(curator)
-        outcome = await decide_and_write(curator, parsed, letters, spans)
+        if curator.shared is not None:
+            outcome = await decide_and_write_shared(curator, curator.shared, parsed, letters, spans)
+        else:
+            await rebuild_index_if_stale(curator)
+            outcome = await decide_and_write(curator, parsed, letters, spans)
     count_outcome(outcome)
     curated = examples_as_cloudevents(outcome.accepted, "curated", SERVICE, spans.headers_for)
     await send_all(curator.curated, curated, service=SERVICE)
@@ -386,6 +399,41 @@ async def decide_and_write(
         # They were indexed as accepted but are not stored: rebuild from the store.
         curator.index_stale = True
     return outcome
+
+
+async def decide_and_write_shared(
+    curator: Curator,
+    shared: SharedDedup,
+    parsed: list[Example],
+    letters: list[DeadLetter],
+    spans: BatchTrace,
+) -> WriteOutcome:
+    """:func:`decide_and_write` with the shared index: locks, catch-up, decide, write (one
+    span: the locked section holds the decisions and the write together)."""
+    index, store = curator.index, curator.store
+    rebuilding = shared.stale
+    attributes = store_span(store, "curate_and_write_shared", parsed)
+    with spans.span("store write", kind=SpanKind.CLIENT, attributes=attributes):
+        batch = await curator.retry(
+            "curate_shared",
+            partial(
+                curate_and_write_shared,
+                shared,
+                index,
+                store,
+                curator.filters,
+                parsed,
+                write=partial(write_isolating, store),
+                reraise=is_store_error,
+            ),
+        )
+    if rebuilding:
+        log.info("dedup_index_rebuilt", examples=len(index), bytes=index.nbytes(), shared=True)
+    letters.extend(poison_record(example, error, "curate") for example, error in batch.failed)
+    letters.extend(poison_record(example, error, "write") for example, error in batch.refused)
+    DEDUP_CANDIDATES_CAPPED.inc(index.capped_checks - curator.capped_seen)
+    curator.capped_seen = index.capped_checks
+    return batch.outcome
 
 
 def count_outcome(outcome: WriteOutcome) -> None:

@@ -7,6 +7,7 @@ and moves records between topics.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any, Final
 
 import structlog
@@ -53,6 +54,8 @@ def build(settings: Settings, scorer: BatchScorer | None = None) -> WinnowApp:
     """The scorer's faust app; ``scorer`` overrides model loading (tests, benchmarks)."""
     app = build_app(SERVICE, settings)
     layout = TopicLayout.from_settings(settings)
+    # Keyed by tenant unless curator replicas share the duplicate index (then by example id).
+    shared = settings.dedup_shared_on(settings.database_url)
     candidates = app.topic(
         layout.candidates,
         value_type=bytes,
@@ -62,7 +65,7 @@ def build(settings: Settings, scorer: BatchScorer | None = None) -> WinnowApp:
     )
     scored = app.topic(layout.scored, key_serializer="raw", value_serializer="raw")
     dlq = app.topic(layout.dlq, key_serializer="raw", value_serializer="raw")
-    score_events = handler(scorer or load_batch_scorer(settings), scored, dlq)
+    score_events = handler(scorer or load_batch_scorer(settings), scored, dlq, shared=shared)
 
     @app.agent(candidates)
     async def score(stream: Any) -> None:
@@ -71,8 +74,9 @@ def build(settings: Settings, scorer: BatchScorer | None = None) -> WinnowApp:
     return app
 
 
-def handler(score_batch: BatchScorer, scored: Any, dlq: Any) -> Handler:
-    """The scorer's batch handler: score, then produce to ``scored`` (and ``dlq``) topics."""
+def handler(score_batch: BatchScorer, scored: Any, dlq: Any, *, shared: bool = False) -> Handler:
+    """The scorer's batch handler: score, then produce to ``scored`` (and ``dlq``) topics;
+    ``scored`` is keyed by tenant, or by example id when curators share the duplicate index."""
 
     async def score_events(events: list[Any], spans: BatchTrace) -> None:
         examples, letters = parse_examples(events, SERVICE, spans)
@@ -85,7 +89,8 @@ def handler(score_batch: BatchScorer, scored: Any, dlq: Any) -> Handler:
             dead.append(
                 (letter.id.encode(), letter.model_dump_json().encode(), spans.headers_for(example))
             )
-        await send_all(scored, traced(results, dedup_partition_key, spans), service=SERVICE)
+        key = partial(dedup_partition_key, shared=shared)
+        await send_all(scored, traced(results, key, spans), service=SERVICE)
         await send_all(dlq, dead, service=SERVICE)
 
     return score_events

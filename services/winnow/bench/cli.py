@@ -311,6 +311,39 @@ def bench_growth(
     _finish(result, append_docs, docs)
 
 
+@bench_app.command("replicas")
+def bench_replicas(
+    ctx: typer.Context,
+    replicas: Annotated[
+        str, typer.Option(help="Replica counts with the shared index, comma-separated.")
+    ] = "1,2",
+    examples: Annotated[
+        int, typer.Option(help="Examples of one tenant, split between them.")
+    ] = 4096,
+    batch: Annotated[int, typer.Option(help="Curator batch size.")] = 256,
+    repeat: Annotated[int, typer.Option(help="Runs per configuration; the fastest counts.")] = 3,
+    admin_url: AdminUrl = DEFAULT_ADMIN_URL,
+    seed: Seed = 0,
+    append_docs: AppendDocs = False,
+    docs: Docs = DEFAULT_DOCS,
+) -> None:
+    """Curator replicas on one tenant with the shared duplicate index: throughput, CPU/example."""
+    _setup()
+    from winnow.bench import replicas as bench
+
+    with _scratch_database(admin_url) as url:
+        result = bench.run(
+            url,
+            replicas=_ints(replicas),
+            examples=examples,
+            batch=batch,
+            seed=seed,
+            command=_command(ctx),
+            repeat=repeat,
+        )
+    _finish(result, append_docs, docs)
+
+
 class Provider(StrEnum):
     """Where the benchmark runs."""
 

@@ -34,6 +34,8 @@ in small dicts keyed like the arrays, so a lookup costs the same whatever was ju
 Scope and replicas: an index is per tenant; the curator replica that owns a partition must see
 every example that could be a near duplicate of another, so the scored topic is keyed by
 :func:`dedup_partition_key` (the tenant) and each replica rebuilds its tenants from the store.
+With the shared index on PostgreSQL (``winnow.store.dedup_shared``) the key is the example id and
+replicas keep each other's indexes exact through advisory locks and a catch-up read.
 """
 
 from __future__ import annotations
@@ -117,9 +119,11 @@ def _kind_line(text: str) -> str:
     return text.split("\n", 1)[0]
 
 
-def dedup_partition_key(example: Example) -> str:
-    """Kafka key for the curator's input: every possible duplicate pair shares it (the tenant)."""
-    return example.tenant
+def dedup_partition_key(example: Example, *, shared: bool = False) -> str:
+    """Kafka key for the curator's input: the tenant, so every possible duplicate pair meets in
+    one replica; with the shared index (``WINNOW_DEDUP_SHARED``) the example id, so one tenant
+    spreads over every partition and replica."""
+    return example.id if shared else example.tenant
 
 
 def _mix(x: U64) -> U64:
@@ -435,6 +439,18 @@ class NearDuplicateIndex:
     def nbytes(self) -> int:
         """Bytes of the in-memory key arrays."""
         return sum(t.nbytes() for t in self._tenants.values())
+
+    def holds(self, tenant: str, exact: int) -> bool:
+        """Whether an example with this exact key is indexed for ``tenant``."""
+        found = self._tenants.get(tenant)
+        return found is not None and found.exact.get(exact) is not None
+
+    def add_stored(self, tenant: str, rows: list[DedupRow]) -> int:
+        """Add stored examples of ``tenant`` that another curator replica wrote (in bulk, like
+        :meth:`rebuild`, without dropping what is indexed); return how many."""
+        if rows:
+            self._index_rows(tenant, rows)
+        return len(rows)
 
 
 def _widen(blob: bytes, size: int) -> bytes:

@@ -54,9 +54,17 @@ def wait_for_port(host: str, port: int, timeout_s: float = 10.0) -> None:
 class TansuBroker:
     """A Tansu process on a loopback port; a context manager that starts and stops it."""
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        *,
+        advertised_port: int | None = None,
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
+        self.advertised_port = advertised_port or self.port
+        """The port clients are told to connect to (a TCP proxy's, for network-fault tests)."""
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -74,7 +82,7 @@ class TansuBroker:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                url,
+                f"tcp://{self.host}:{self.advertised_port}",
                 "--storage-engine",
                 "memory://tansu/",
             ],

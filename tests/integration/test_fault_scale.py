@@ -81,7 +81,7 @@ def run(postgres_url: str, tmp_path: Path) -> Iterator[Run]:
     broker = TansuBroker()
     with TcpProxy(broker.host, broker.port) as proxy:
         broker.advertised_port = proxy.port
-        with broker.start():
+        with broker:
             bootstrap = f"127.0.0.1:{proxy.port}"
             settings = Settings(
                 database_url=postgres_url,

@@ -73,7 +73,13 @@ class TansuBroker:
         return f"{self.host}:{self.port}"
 
     def start(self, timeout_s: float = 10.0) -> TansuBroker:
-        """Start the broker and wait until it accepts connections."""
+        """Start the broker and wait until it accepts connections; a running broker is kept.
+
+        ``with broker.start():`` calls this twice (once more in ``__enter__``): a second process
+        on the same port would fail, and the first would outlive ``stop()`` as an orphan.
+        """
+        if self._proc is not None and self._proc.poll() is None:
+            return self
         url = f"tcp://{self.host}:{self.port}"
         self._proc = subprocess.Popen(
             [

@@ -57,6 +57,13 @@ def test_taken(text: str, expected: str) -> None:
     [
         # A name typed before another value, as in "name and account number?" answers.
         ("suganthi and 2220", "<NAME> and <ID>"),
+        # A name and then a code, the whole turn ("name and password?").
+        ("john 458", "<NAME> <ID>"),
+        # House numbers after the street, post-office boxes, a house number before a street
+        # line read as one address.
+        ("london street number 65", "<ADDRESS>"),
+        ("my address is po box 8963 fire ma 89653", "my address is <ADDRESS>"),
+        ("1422 broadway new york ny 10036 usa", "<ADDRESS>"),
         ("kamali yumu ssn no 3545", "<NAME> ssn no <ID>"),
         ("kannan j 87 g 54", "<NAME> <ID>"),
         ("myself libby marcos", "myself <NAME>"),
@@ -123,6 +130,27 @@ def test_taken_in_chat(text: str, expected: str) -> None:
 def test_left_alone(text: str) -> None:
     """Role words, product names, quantities, dates, amounts and chat are not personal data."""
     assert _clean(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("fries 1", " 1"),
+        ("honda crv 2016", " 2016"),
+        ("maruthi 1000 cc", " 1000 cc"),
+        ("jun 20 2018", " 20 2018"),
+        ("dare 04052018", " 04052018"),
+    ],
+)
+def test_quantities_years_and_dates_after_a_word_are_no_code(text: str, kept: str) -> None:
+    """A name-like word then a quantity, model year, unit or date keeps the number: only a
+    code of three digits or more after a name is taken as the password/account answer."""
+    assert _clean(text).endswith(kept)
+
+
+def test_street_word_and_number_without_a_name_is_no_address() -> None:
+    """ "the street number 5": a street word after a function word is no street name."""
+    assert _clean("the street number 5 is wrong") == "the street number 5 is wrong"
 
 
 def test_question_makes_a_bare_answer_a_value() -> None:

@@ -44,6 +44,7 @@ from winnow.pii.places import (
     find_codes,
     find_cued_address,
     find_named_streets,
+    find_numbered_streets,
     find_numbers,
     find_streets,
 )
@@ -155,6 +156,7 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
             for m in cue_matches(LOCAL_PHONE, text, toks, LOCAL_PHONE_TRIGGERS)
         ]
         found += [(s, e, PiiType.ADDRESS) for s, e in find_streets(text, toks, cased)]
+        found += [(s, e, PiiType.ADDRESS) for s, e in find_numbered_streets(text, toks, cased)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_regions(text, toks)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_cued_address(text, toks, cased)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_named_streets(text, toks, cased)]
@@ -173,7 +175,69 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
     found += [(s, e, PiiType.NAME) for s, e in find_lead_name(text, toks)]
     if cased and expect & Expect.CREDENTIAL:
         found += [(s, e, PiiType.CREDENTIAL) for s, e in _titled_answers(text, toks)]
-    return found
+    if digits and len(toks) <= 6:
+        found += list(_code_after_name(text, toks, found))
+    return _house_numbers(text, found)
+
+
+def _code_after_name(
+    text: str, toks: list[_Tok], found: list[tuple[int, int, PiiType]]
+) -> Iterator[tuple[int, int, PiiType]]:
+    """A short turn that is a name and then a code ("john 458", "billa 2019", "serena sere
+    72", "williams and 5489 lk") answers "your name and password/account": the code is one too.
+    """
+    lead = max(
+        (e for s, e, kind in found if kind is PiiType.NAME and s == toks[0].start), default=0
+    )
+    if not lead:
+        return
+    i = next((k for k, t in enumerate(toks) if t.start >= lead), len(toks))
+    if i < len(toks) and toks[i].low in ("and", "&", "n"):
+        i += 1
+    rest = toks[i:]
+    if not rest or not any(t.low.isdigit() for t in rest):
+        return
+    if not all(t.low.isdigit() or (len(t.low) <= 8 and _code_word(t.low)) for t in rest):
+        return
+    numbers = [t.low for t in rest if t.low.isdigit()]
+    # Quantities ("fries 1"), model years ("honda crv 2016") and dates are no codes.
+    if sum(map(len, numbers)) < 3 or any(_YEARISH.fullmatch(n) for n in numbers):
+        return
+    if any(t.low in _UNITS for t in rest) or toks[0].low in _MONTHS:
+        return
+    yield rest[0].start, rest[-1].end, PiiType.ID
+
+
+_YEARISH = re.compile(
+    r"(?:19[5-9]\d|20[0-3]\d|[01]\d[0-3]\d(?:19|20)\d\d)"
+)  # a year, a mmddyyyy date
+_UNITS = frozenset(["cc", "kg", "km", "kms", "qty", "pcs", "nos", "lbs", "gb", "mb", "hp", "ml"])
+_MONTHS = frozenset(
+    """
+    jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
+    july august september october november december
+    """.split()  # noqa: SIM905
+)
+
+
+def _house_numbers(
+    text: str, found: list[tuple[int, int, PiiType]]
+) -> list[tuple[int, int, PiiType]]:
+    """A number hit right before a street line is its house number ("1422 | broadway new york
+    ny 10036", "1501 hwy 14 | east selma al"): one address, not an id and an address."""
+    addresses = [(s, e) for s, e, kind in found if kind is PiiType.ADDRESS]
+    if not addresses:
+        return found
+    out = list(found)
+    for s, e, kind in found:
+        value = text[s:e]
+        if kind is not PiiType.ID or not value[:1].isdigit() or len(value) > 12:
+            continue
+        for a_start, a_end in addresses:
+            if s < a_start and not text[e:a_start].strip(" ,"):
+                out.append((s, a_end, PiiType.ADDRESS))
+                break
+    return out
 
 
 _NUMBER_TALK = re.compile(r"(?i)\b(?:pin|password|passcode|account (?:number|no)|ssn)\b")

@@ -331,6 +331,30 @@ def find_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int
                 break
 
 
+def find_numbered_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
+    """A house number typed after the street ("london street number 65", "cisco street no
+    12") and post-office boxes ("po box 8963 fire ma 89653"), then the city, state and zip."""
+    lows = [t.low for t in toks]
+    n = len(toks)
+    for k in range(1, n - 1):
+        low = lows[k]
+        box = low == "box" and lows[k - 1] in ("po", "p.o", "pob")
+        if not box and not (street_word(low) and low not in WEAK_STREET):
+            continue
+        j = k + 1
+        if not box and lows[j] in ("number", "no", "num", "#") and j + 1 < n:
+            j += 1
+        elif not box:
+            continue
+        if not (lows[j].isdigit() and len(lows[j]) <= 6 and _joined(text, toks[j - 1], toks[j])):
+            continue
+        i = k - 1
+        if not box and (lows[i] in _FUNCTION or lows[i] in _ADDRESS_STOP or lows[i].isdigit()):
+            continue  # "the street number 5" is no address
+        end = _place_tail(text, toks, j + 1, cased, 6)
+        yield toks[i].start, toks[end - 1].end
+
+
 _DIRECTION = frozenset(["north", "south", "east", "west", "new", "old", "e", "w", "n", "s"])
 
 

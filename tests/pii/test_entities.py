@@ -59,6 +59,8 @@ def test_taken(text: str, expected: str) -> None:
         ("suganthi and 2220", "<NAME> and <ID>"),
         # A name and then a code, the whole turn ("name and password?").
         ("john 458", "<NAME> <ID>"),
+        # A turn that is only a short word and a number is a code, whatever the letters spell.
+        ("sec 458", "<ID>"),
         # House numbers after the street, post-office boxes, a house number before a street
         # line read as one address.
         ("london street number 65", "<ADDRESS>"),
@@ -114,6 +116,9 @@ def test_taken_in_chat(text: str, expected: str) -> None:
         "i will wait",
         "pesto drizzle over grilled chicken",
         "psrew 400",
+        "ok 250",
+        "pay 350",
+        "dec 486",
         "it is 2016 model",
         "a charge of 10525 is not mine",
         "date 05172018 time 130 pm",

@@ -66,6 +66,9 @@ _AMOUNT_OR_DATE_BEFORE = frozenset(
     made
     """.split()  # noqa: SIM905
 )
+# Chat words that open a turn before a number without naming a code ("its 7777" does, "ok"
+# does not).
+_TALK = frozenset(["ok", "okay", "yes", "yeah", "yep", "no", "nope", "hi", "hey", "thx", "ty"])
 _NOT_ID_AFTER = frozenset(
     """
     dollars dollar usd rs rupees inr gb mb kb tb mbps gbps percent pm am minutes mins
@@ -147,6 +150,10 @@ def _prefix_start(text: str, toks: list[_Tok], i: int) -> int:
         return i
     prev = toks[i - 1].low
     said = i > 1 and toks[i - 2].low in _SAID_ID and len(prev) <= 4 and prev not in _NEVER_PREFIX
+    # A turn that is only a short word and digits ("abc 256", "sec 458") answers with a code,
+    # whatever the letters spell, unless they say what the number is ("dec 486", "pay 350").
+    alone = i == 1 and len(toks) == 2 and 2 <= len(prev) <= 4 and prev not in _NEVER_PREFIX
+    said = said or (alone and prev not in _AMOUNT_OR_DATE_BEFORE and prev not in _TALK)
     if (
         prev.isalpha()
         and prev not in ID_WORDS

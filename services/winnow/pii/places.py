@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from winnow.pii.gazetteer import COUNTRIES, STATES, WEAK_STREET, state_at, street_word
-from winnow.pii.lexicon import is_rare, zipf
+from winnow.pii.lexicon import is_first_name, is_rare, zipf
 from winnow.pii.tokens import FUNCTION as _FUNCTION
 from winnow.pii.tokens import Tok as _Tok
 from winnow.pii.tokens import joined as _joined
@@ -153,6 +153,7 @@ def _prefix_start(text: str, toks: list[_Tok], i: int) -> int:
     # A turn that is only a short word and digits ("abc 256", "sec 458") answers with a code,
     # whatever the letters spell, unless they say what the number is ("dec 486", "pay 350").
     alone = i == 1 and len(toks) == 2 and 2 <= len(prev) <= 4 and prev not in _NEVER_PREFIX
+    alone = alone and not (len(prev) > 2 and is_first_name(prev))  # "john 458": name, code
     said = said or (alone and prev not in _AMOUNT_OR_DATE_BEFORE and prev not in _TALK)
     if (
         prev.isalpha()

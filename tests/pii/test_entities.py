@@ -117,6 +117,11 @@ def test_taken_in_chat(text: str, expected: str) -> None:
         "pesto drizzle over grilled chicken",
         "psrew 400",
         "ok 250",
+        # Companies, apps and cars are no people, named after their noun or before a suffix.
+        "my company name is shivaay infotech",
+        "app name skype",
+        "car name hyundai xcent",
+        "jackson software company",
         "pay 350",
         "dec 486",
         "it is 2016 model",

@@ -177,7 +177,52 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
         found += [(s, e, PiiType.CREDENTIAL) for s, e in _titled_answers(text, toks)]
     if digits and len(toks) <= 6:
         found += list(_code_after_name(text, toks, found))
-    return _house_numbers(text, found)
+    return _house_numbers(text, _no_organisations(toks, found))
+
+
+# "company name is shivaay infotech", "app name skype", "car name hyundai xcent": what the
+# words after these name is no person. Nor is a name-like word before a firm's suffix
+# ("jackson software company", "gowri inc").
+_THING_NAMED = frozenset(
+    """
+    company firm organisation organization office business shop store software app
+    application product brand car vehicle model city town village restaurant hotel school
+    college bank
+    """.split()  # noqa: SIM905
+)
+_FIRM_SUFFIX = frozenset(
+    """
+    company co infotech tech technologies technology software solution solutions pvt ltd
+    limited inc corp corporation llc systems soft infosys traders enterprises industries
+    musicals motors academy
+    """.split()  # noqa: SIM905
+)
+
+
+def _no_organisations(
+    toks: list[_Tok], found: list[tuple[int, int, PiiType]]
+) -> list[tuple[int, int, PiiType]]:
+    """``found`` without the name hits that name a company, an app, a car or a city."""
+    if not any(kind is PiiType.NAME for _, _, kind in found):
+        return found
+    lows = [t.low for t in toks]
+    if not any(w in _THING_NAMED or w in _FIRM_SUFFIX for w in lows):
+        return found
+    first = {t.start: i for i, t in enumerate(toks)}
+    last = {t.end: i for i, t in enumerate(toks)}
+    out = []
+    for s, e, kind in found:
+        i, j = first.get(s), last.get(e)
+        if kind is PiiType.NAME and i is not None and j is not None:
+            k = i - 1
+            while k >= 0 and k >= i - 2 and lows[k] in ("is", "was", "name", "called"):
+                k -= 1
+            if (k >= 0 and lows[k] in _THING_NAMED) or lows[j] in _FIRM_SUFFIX:
+                continue
+            if j + 1 < len(lows) and lows[j + 1] in _FIRM_SUFFIX:
+                continue
+        out.append((s, e, kind))
+    return out
 
 
 def _code_after_name(

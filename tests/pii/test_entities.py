@@ -122,6 +122,10 @@ def test_taken_in_chat(text: str, expected: str) -> None:
         "app name skype",
         "car name hyundai xcent",
         "jackson software company",
+        # Which security answer, amounts written with a trailing currency sign, institutions.
+        "Do you know security answer 1?",
+        "someone withdrew 300$ from my account",
+        "is it Bank of America?",
         "pay 350",
         "dec 486",
         "it is 2016 model",

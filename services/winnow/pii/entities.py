@@ -96,6 +96,8 @@ def _value_after(
         low = toks[i].low
         if low.isdigit() and text[toks[i].end : toks[i].end + 2] in (". ", ".", ") "):
             continue  # "recover your password:  1. Go to ...": a numbered step
+        if len(low) == 1 and low.isdigit() and i + 1 == len(toks):
+            continue  # "security answer 1?", "security question 2": which one, not the value
         said = bool(_SAID.search(m.group()))
         end = toks[i].end
         # "raj 123": a word and digits typed as one password.
@@ -190,6 +192,13 @@ _THING_NAMED = frozenset(
     college bank
     """.split()  # noqa: SIM905
 )
+# Institutions: "Bank of America", "Sheffield University" name no person (surnames such as
+# Hall or Church are left out).
+_INSTITUTION = frozenset(
+    """
+    bank university college hospital airport museum theatre theater stadium
+    """.split()  # noqa: SIM905
+)
 _FIRM_SUFFIX = frozenset(
     """
     company co infotech tech technologies technology software solution solutions pvt ltd
@@ -206,7 +215,7 @@ def _no_organisations(
     if not any(kind is PiiType.NAME for _, _, kind in found):
         return found
     lows = [t.low for t in toks]
-    if not any(w in _THING_NAMED or w in _FIRM_SUFFIX for w in lows):
+    if not any(w in _THING_NAMED or w in _FIRM_SUFFIX or w in _INSTITUTION for w in lows):
         return found
     first = {t.start: i for i, t in enumerate(toks)}
     last = {t.end: i for i, t in enumerate(toks)}
@@ -219,7 +228,9 @@ def _no_organisations(
                 k -= 1
             if (k >= 0 and lows[k] in _THING_NAMED) or lows[j] in _FIRM_SUFFIX:
                 continue
-            if j + 1 < len(lows) and lows[j + 1] in _FIRM_SUFFIX:
+            if lows[j] in _INSTITUTION:
+                continue
+            if j + 1 < len(lows) and (lows[j + 1] in _FIRM_SUFFIX or lows[j + 1] in _INSTITUTION):
                 continue
         out.append((s, e, kind))
     return out

@@ -209,9 +209,11 @@ def find_numbers(
         near = {t.low for t in toks[max(0, start - 2) : start]}
         near_id = bool(near & ID_WORDS)
         lead = text[toks[i].start - 1] if toks[i].start else ""
+        trail = text[toks[j - 1].end : toks[j - 1].end + 1]
         unit = (
             after in _NOT_ID_AFTER
             or (lead != "" and lead in "$£€")
+            or (trail != "" and trail in "$£€")  # "withdrew 300$"
             # (an amount or a date has at most 8 digits: "transferred is 7856942369" is an id)
             or (bool(near & _AMOUNT_OR_DATE_BEFORE) and not near_id and digits <= 8)
         )

@@ -61,6 +61,13 @@ def test_taken(text: str, expected: str) -> None:
         ("john 458", "<NAME> <ID>"),
         # A turn that is only a short word and a number is a code, whatever the letters spell.
         ("sec 458", "<ID>"),
+        # Mistyped password cues and a password typed over two groups.
+        ("my name is david my passowrd is jfkjf", "my name is <NAME> my passowrd is <CREDENTIAL>"),
+        (
+            "company name is hcl and passwort hcl 123",
+            "company name is hcl and passwort <CREDENTIAL>",
+        ),
+        ("password is 8945 hs", "password is <SECRET>"),
         # House numbers after the street, post-office boxes, a house number before a street
         # line read as one address.
         ("london street number 65", "<ADDRESS>"),
@@ -124,6 +131,7 @@ def test_taken_in_chat(text: str, expected: str) -> None:
         "jackson software company",
         # Which security answer, amounts written with a trailing currency sign, institutions.
         "Do you know security answer 1?",
+        "Provide me with security answer 2 please.",
         "someone withdrew 300$ from my account",
         "is it Bank of America?",
         "pay 350",

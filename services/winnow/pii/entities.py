@@ -58,7 +58,7 @@ from winnow.pii.types import PiiType
 __all__ = ["Expect", "expectation", "find_entities", "turn_expectations"]
 
 _CREDENTIAL_CUE = re.compile(
-    r"(?i)\b(?:(?:one time )?password|passcode|pass code|pa+s+ ?w[a-z]{0,4}d[a-z]?|pw|"
+    r"(?i)\b(?:(?:one time )?password|passcode|pass code|pa+s+[aeo]? ?w[a-z]{0,4}[dt][a-z]?|pw|"
     r"pin(?: number| code| no)?|otp|"
     r"security (?:answer|word|questions?(?: answer)?)|answer|maiden(?: name)?|"
     r"(?:pets?|dog|cat|puppy)(?:'s)?(?:\s+name)?|secret word)"
@@ -82,6 +82,7 @@ _CUE_TRIGGERS = {
 }
 
 
+_PASSWORD_TYPO = re.compile(r"pa+s+[aeo]?w[a-z]{0,4}[dt][a-z]?")
 _SAID = re.compile(r"(?:\b(?:is|was|are)|[:=])\s*$")
 
 
@@ -89,19 +90,24 @@ def _value_after(
     cue: re.Pattern[str], text: str, toks: list[_Tok], two: bool = True
 ) -> Iterator[tuple[int, int]]:
     starts = {t.start: i for i, t in enumerate(toks)}
-    for m in cue_matches(cue, text, toks, _CUE_TRIGGERS[cue.pattern]):
+    triggers = _CUE_TRIGGERS[cue.pattern]
+    if cue is _CREDENTIAL_CUE:  # mistyped "password": "passward", "passowrd", "passwort"
+        typos = {t.low for t in toks if t.low.startswith("pas") and _PASSWORD_TYPO.fullmatch(t.low)}
+        triggers = triggers | typos if typos else triggers
+    for m in cue_matches(cue, text, toks, triggers):
         i = starts.get(m.end())
         if i is None:
             continue
         low = toks[i].low
         if low.isdigit() and text[toks[i].end : toks[i].end + 2] in (". ", ".", ") "):
             continue  # "recover your password:  1. Go to ...": a numbered step
-        if len(low) == 1 and low.isdigit() and i + 1 == len(toks):
-            continue  # "security answer 1?", "security question 2": which one, not the value
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        spaced = nxt is not None and nxt.low.isdigit() and _joined(text, toks[i], nxt)
+        if len(low) == 1 and low.isdigit() and not spaced:
+            continue  # "security answer 2 please": which answer, not its value
         said = bool(_SAID.search(m.group()))
         end = toks[i].end
         # "raj 123": a word and digits typed as one password.
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
         glued = two and nxt is not None and nxt.low.isdigit() and _joined(text, toks[i], nxt)
         # "your PIN as well", "the password you gave": words after the cue that are ordinary
         # English are no value; after "is"/":" a word is one unless it is a function word, and
@@ -304,7 +310,7 @@ def _titled_answers(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     for tok in toks:
         if not tok.text[0].isupper() or tok.text.isupper() or tok.low in _FUNCTION:
             continue
-        if tok.low.startswith(("i'", "i\u2019")):  # "I'm", "I'd"
+        if "'" in tok.low or "\u2019" in tok.low:  # "I'm", "I'd", "Can't"
             continue
         before = text[: tok.start].rstrip()
         initial = not before or before[-1] in ".!?"

@@ -73,6 +73,10 @@ def test_taken(text: str, expected: str) -> None:
         ("london street number 65", "<ADDRESS>"),
         ("my address is po box 8963 fire ma 89653", "my address is <ADDRESS>"),
         ("1422 broadway new york ny 10036 usa", "<ADDRESS>"),
+        # A turn that is only an address: a street type among unknown names and places.
+        ("muthuraja 143 complex pune", "<ADDRESS>"),
+        ("muthuraja mm shoping mall kambur us", "<ADDRESS>"),
+        ("memorial street", "<ADDRESS>"),
         ("kamali yumu ssn no 3545", "<NAME> ssn no <ID>"),
         ("kannan j 87 g 54", "<NAME> <ID>"),
         ("myself libby marcos", "myself <NAME>"),
@@ -124,6 +128,9 @@ def test_taken_in_chat(text: str, expected: str) -> None:
         "pesto drizzle over grilled chicken",
         "psrew 400",
         "ok 250",
+        "shopping mall",
+        "next street",
+        "cheese burger",
         # Companies, apps and cars are no people, named after their noun or before a suffix.
         "my company name is shivaay infotech",
         "app name skype",

@@ -46,6 +46,7 @@ from winnow.pii.places import (
     find_named_streets,
     find_numbered_streets,
     find_numbers,
+    find_place_turn,
     find_streets,
 )
 from winnow.pii.tokens import FUNCTION as _FUNCTION
@@ -168,6 +169,7 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
     found += [(s, e, PiiType.ADDRESS) for s, e in find_regions(text, toks)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_cued_address(text, toks, cased)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_named_streets(text, toks, cased)]
+    found += [(s, e, PiiType.ADDRESS) for s, e in find_place_turn(text, toks)]
     short = len(toks) <= 8
     numbers_expected = bool(expect & (Expect.NUMBER | Expect.CREDENTIAL | Expect.ASKED_BEFORE))
     # "my PIN is ... " anywhere in the turn: 4-digit numbers in it count as answers.

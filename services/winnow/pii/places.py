@@ -368,6 +368,39 @@ def find_numbered_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[
 _DIRECTION = frozenset(["north", "south", "east", "west", "new", "old", "e", "w", "n", "s"])
 
 
+def find_place_turn(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
+    """A turn that is only an address: a street-type word, even an ordinary one ("complex",
+    "mall"), among names no dictionary knows, a house number, directions, states and
+    countries ("muthuraja 143 complex pune", "gokul complex madurai", "memorial street")."""
+    if not 2 <= len(toks) <= 7 or not any(street_word(t.low) for t in toks[1:]):
+        return
+    lows = [t.low for t in toks]
+    rare = plain = 0
+    for k, low in enumerate(lows):
+        if street_word(low) and k > 0:
+            continue
+        if low in COUNTRIES and k == len(lows) - 1:
+            continue  # "... kambur us": the country at the end
+        if low in _FUNCTION:
+            return
+        if low.isalpha() and zipf(low) < 3.0:  # no English word, or one mistyped ("shoping")
+            rare += 1
+        elif not (
+            (low.isdigit() and len(low) <= 6)
+            or low in _DIRECTION
+            or low in STATES
+            or low in COUNTRIES
+        ):
+            if zipf(low) >= 5.0:  # "next street", "the mall": ordinary talk
+                return
+            plain += 1
+    # One ordinary word may be a place ("pune") or, before a strong street type, the street's
+    # name ("memorial street").
+    strong = len(lows) == 2 and street_word(lows[1]) and lows[1] not in WEAK_STREET
+    if plain <= 1 and (rare or strong):
+        yield toks[0].start, toks[-1].end
+
+
 def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
     """A street-type word after one to three words that are not English ("nethaji nagar",
     "Primrose Lane"), then the city: a street line without a house number."""

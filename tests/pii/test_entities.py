@@ -77,6 +77,8 @@ def test_taken(text: str, expected: str) -> None:
         ("muthuraja 143 complex pune", "<ADDRESS>"),
         ("muthuraja mm shoping mall kambur us", "<ADDRESS>"),
         ("memorial street", "<ADDRESS>"),
+        ("no 87 thav hukkam va 65", "<ADDRESS>"),
+        ("address western street", "address <ADDRESS>"),
         ("kamali yumu ssn no 3545", "<NAME> ssn no <ID>"),
         ("kannan j 87 g 54", "<NAME> <ID>"),
         ("myself libby marcos", "myself <NAME>"),
@@ -130,6 +132,8 @@ def test_taken_in_chat(text: str, expected: str) -> None:
         "ok 250",
         "shopping mall",
         "next street",
+        "no 2 pizzas",
+        "the address is the same street",
         "cheese burger",
         # Companies, apps and cars are no people, named after their noun or before a suffix.
         "my company name is shivaay infotech",

@@ -7,7 +7,14 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from winnow.pii.gazetteer import COUNTRIES, STATES, WEAK_STREET, state_at, street_word
+from winnow.pii.gazetteer import (
+    COUNTRIES,
+    STATE_CODES,
+    STATES,
+    WEAK_STREET,
+    state_at,
+    street_word,
+)
 from winnow.pii.lexicon import is_first_name, is_rare, zipf
 from winnow.pii.tokens import FUNCTION as _FUNCTION
 from winnow.pii.tokens import Tok as _Tok
@@ -372,9 +379,22 @@ def find_place_turn(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     """A turn that is only an address: a street-type word, even an ordinary one ("complex",
     "mall"), among names no dictionary knows, a house number, directions, states and
     countries ("muthuraja 143 complex pune", "gokul complex madurai", "memorial street")."""
+    lows = [t.low for t in toks]
+    # "no 87 thav hukkam va 65": "no" and a house number, then names no dictionary knows.
+    if (
+        3 <= len(toks) <= 7
+        and lows[0] == "no"
+        and lows[1].isdigit()
+        and len(lows[1]) <= 5
+        and any(zipf(w) < 3.0 and w.isalpha() for w in lows[2:])
+        and all(
+            w.isdigit() or (w.isalpha() and (zipf(w) < 3.0 or w in STATE_CODES)) for w in lows[2:]
+        )
+    ):
+        yield toks[0].start, toks[-1].end
+        return
     if not 2 <= len(toks) <= 7 or not any(street_word(t.low) for t in toks[1:]):
         return
-    lows = [t.low for t in toks]
     rare = plain = 0
     for k, low in enumerate(lows):
         if street_word(low) and k > 0:
@@ -459,9 +479,12 @@ def find_cued_address(text: str, toks: list[_Tok], cased: bool) -> Iterator[tupl
         if first.low.isdigit() and text[first.end : first.end + 1] in (".", ")"):
             continue  # "your address:  1. Start by ...": a numbered step
         placed = state_at([t.low for t in toks[i : i + 2]], 0, False) > 0
+        # "address western street", "address s gartner ave": a street type right after.
+        typed = any(street_word(t.low) and t.low not in WEAK_STREET for t in toks[i + 1 : i + 3])
         if not (
             first.low.isdigit()
             or placed
+            or typed
             or is_rare(first.low)
             or (cased and first.text[0].isupper())
         ):

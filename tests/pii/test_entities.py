@@ -134,6 +134,7 @@ def test_taken_in_chat(text: str, expected: str) -> None:
         "next street",
         "no 2 pizzas",
         "the address is the same street",
+        "Provide the updated address information, including street name, number",
         "cheese burger",
         # Companies, apps and cars are no people, named after their noun or before a suffix.
         "my company name is shivaay infotech",
@@ -173,6 +174,7 @@ def test_left_alone(text: str) -> None:
         ("maruthi 1000 cc", " 1000 cc"),
         ("jun 20 2018", " 20 2018"),
         ("dare 04052018", " 04052018"),
+        ("rebatingg $1499", " $1499"),
     ],
 )
 def test_quantities_years_and_dates_after_a_word_are_no_code(text: str, kept: str) -> None:

@@ -269,6 +269,9 @@ def _code_after_name(
         return
     if any(t.low in _UNITS for t in rest) or toks[0].low in _MONTHS:
         return
+    around = text[rest[0].start - 1 : rest[0].start] + text[rest[-1].end : rest[-1].end + 1]
+    if any(ch in "$£€" for ch in around):
+        return  # "rebate $1499": an amount
     yield rest[0].start, rest[-1].end, PiiType.ID
 
 

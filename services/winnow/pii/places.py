@@ -479,8 +479,15 @@ def find_cued_address(text: str, toks: list[_Tok], cased: bool) -> Iterator[tupl
         if first.low.isdigit() and text[first.end : first.end + 1] in (".", ")"):
             continue  # "your address:  1. Start by ...": a numbered step
         placed = state_at([t.low for t in toks[i : i + 2]], 0, False) > 0
-        # "address western street", "address s gartner ave": a street type right after.
-        typed = any(street_word(t.low) and t.low not in WEAK_STREET for t in toks[i + 1 : i + 3])
+        # "address western street", "address s gartner ave": a street type right after the
+        # first word (or after a direction and a name).
+        at = i + 2 if first.low in _DIRECTION else i + 1
+        typed = (
+            at < len(toks)
+            and street_word(toks[at].low)
+            and toks[at].low not in WEAK_STREET
+            and _joined(text, toks[at - 1], toks[at])
+        )
         if not (
             first.low.isdigit()
             or placed

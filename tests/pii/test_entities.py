@@ -61,6 +61,12 @@ def test_taken(text: str, expected: str) -> None:
         ("john 458", "<NAME> <ID>"),
         # A turn that is only a short word and a number is a code, whatever the letters spell.
         ("sec 458", "<ID>"),
+        # A code spelled letter by letter anywhere in a sentence; the accounts of a transfer.
+        ("yeah please make a note of it v 2 z 8 s 7", "yeah please make a note of it <ID>"),
+        (
+            "can you transfer 100 dollars from 2256 to 7894",
+            "can you transfer 100 dollars from <ID> to <ID>",
+        ),
         # Mistyped password cues and a password typed over two groups.
         ("my name is david my passowrd is jfkjf", "my name is <NAME> my passowrd is <CREDENTIAL>"),
         (
@@ -133,6 +139,9 @@ def test_taken_in_chat(text: str, expected: str) -> None:
         "shopping mall",
         "next street",
         "no 2 pizzas",
+        "reorder my keyboards from 20 to 25 peices",
+        "transfer from 2018 to 2019",
+        "transfer 3000 from savings",
         "the address is the same street",
         "Provide the updated address information, including street name, number",
         "cheese burger",

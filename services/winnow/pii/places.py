@@ -187,6 +187,7 @@ def find_numbers(
     """Identifier-like digit groups: 6+ digits, or 3+ after an identifier word, or 4+ (3+ with
     letters) in an answer-shaped turn. ``expected``: the previous turn asked for a number or a
     PIN, so not even a year-like or round one ("3100") is left."""
+    transfer = any(t.low.startswith(("transf", "tranf", "trasf")) for t in toks)
     i = 0
     while i < len(toks):
         if not toks[i].low.isdigit():
@@ -215,6 +216,15 @@ def find_numbers(
         # 6985, "transfer 3000" an amount word right before 3000.
         near = {t.low for t in toks[max(0, start - 2) : start]}
         near_id = bool(near & ID_WORDS)
+        # "transfer 100 dollars from 2256 to 7894": the accounts money moves between.
+        between = (
+            digits >= 4
+            and j == i + 1
+            and start == i
+            and start > 0
+            and toks[start - 1].low in ("from", "to")
+            and transfer
+        )
         lead = text[toks[i].start - 1] if toks[i].start else ""
         trail = text[toks[j - 1].end : toks[j - 1].end + 1]
         unit = (
@@ -222,7 +232,7 @@ def find_numbers(
             or (lead != "" and lead in "$£€")
             or (trail != "" and trail in "$£€")  # "withdrew 300$"
             # (an amount or a date has at most 8 digits: "transferred is 7856942369" is an id)
-            or (bool(near & _AMOUNT_OR_DATE_BEFORE) and not near_id and digits <= 8)
+            or (bool(near & _AMOUNT_OR_DATE_BEFORE) and not near_id and digits <= 8 and not between)
         )
         lone = toks[i].low if j == i + 1 else ""
         # "24/7", "3/4": a short fraction or day/month, not an identifier.
@@ -254,6 +264,7 @@ def find_numbers(
             and not (fraction and not near_id)
             and (
                 digits >= 6
+                or between
                 or (digits >= 3 and cue)
                 or (digits >= 2 and cue and start < i)  # "confirmation number is fkjd 43"
                 or (answer and (digits >= 4 or (digits >= 3 and (start < i or j > i + 1))))
@@ -288,7 +299,10 @@ def find_codes(text: str, toks: list[_Tok], answer: bool) -> Iterator[tuple[int,
             changes = sum(a != b for a, b in itertools.pairwise(kinds))
             if changes >= 2 and any(kinds):
                 cue = bool({t.low for t in toks[max(0, i - 4) : i]} & ID_WORDS)
-                if answer or cue:
+                # Five or more groups changing kind at every step ("v 2 z 8 s 7") spell a
+                # code in any sentence.
+                spelled = changes >= 4 and changes == len(run) - 1 and sum(kinds) >= 3
+                if answer or cue or spelled:
                     yield run[0].start, run[-1].end
         i = j if j > i else i + 1
 

@@ -61,6 +61,9 @@ def test_taken(text: str, expected: str) -> None:
         ("john 458", "<NAME> <ID>"),
         # A turn that is only a short word and a number is a code, whatever the letters spell.
         ("sec 458", "<ID>"),
+        # A name cue wins over a car make; a listed first name is no mistyped make.
+        ("my name is mercedes", "my name is <NAME>"),
+        ("tessa salinas", "<NAME>"),
         # A code spelled letter by letter anywhere in a sentence; the accounts of a transfer.
         ("yeah please make a note of it v 2 z 8 s 7", "yeah please make a note of it <ID>"),
         (
@@ -150,6 +153,10 @@ def test_taken_in_chat(text: str, expected: str) -> None:
         "app name skype",
         "car name hyundai xcent",
         "jackson software company",
+        # A car make (or one mistyped) answers "which car?", not "who?".
+        "maruti suzuki",
+        "maruthi",
+        "honda crv",
         # Which security answer, amounts written with a trailing currency sign, institutions.
         "Do you know security answer 1?",
         "Provide me with security answer 2 please.",

@@ -126,7 +126,7 @@ def looks_random(token: str, min_len: int = 24) -> bool:
         return len(core) >= 32 and not core.isdigit() and not core.isalpha()
     words = [piece for piece in _SEPARATORS.split(core) if piece]
     lower = sum(ch.islower() for ch in core)
-    if all(_CAMEL_WORDS.fullmatch(w) for w in words) and lower >= 2 * (len(core) - lower):
+    if lower >= 2 * (len(core) - lower) and all(_CAMEL_WORDS.fullmatch(w) for w in words):
         return False  # "FullName/DateOfBirth/SecurityAnswer1": field names, not a secret
     pieces = [[_kind(ch) for ch in piece] for piece in words]
     kinds = {k for piece in pieces for k in piece}
@@ -139,7 +139,8 @@ def looks_random(token: str, min_len: int = 24) -> bool:
 
 # CamelCase words (a capital and lower-case letters, or a short acronym), then at most two
 # digits, mostly lower case: an identifier a person wrote, not a random token.
-_CAMEL_WORDS = re.compile(r"(?:[A-Z][a-z]+|[A-Z]{2,4}(?![a-z]))+[0-9]{0,2}")
+# (Possessive: a long run of capitals must not be re-split on failure.)
+_CAMEL_WORDS = re.compile(r"(?:[A-Z][a-z]+|[A-Z]{2,4}(?![a-z]))++[0-9]{0,2}")
 
 
 def _kind(ch: str) -> int:

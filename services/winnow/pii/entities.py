@@ -27,6 +27,7 @@ from collections.abc import Iterator
 
 from winnow.pii.addresses import find_regions
 from winnow.pii.expect import Expect, expectation, turn_expectations
+from winnow.pii.gazetteer import is_car_make
 from winnow.pii.lexicon import is_first_name, is_rare, is_surname, zipf
 from winnow.pii.names import (
     HEDGES,
@@ -207,6 +208,7 @@ _INSTITUTION = frozenset(
     bank university college hospital airport museum theatre theater stadium
     """.split()  # noqa: SIM905
 )
+_NAME_CUE_END = frozenset(["am", "im", "i'm", "this", "mr", "mrs", "ms", "dear", "hi", "hello"])
 _FIRM_SUFFIX = frozenset(
     """
     company co infotech tech technologies technology software solution solutions pvt ltd
@@ -223,7 +225,10 @@ def _no_organisations(
     if not any(kind is PiiType.NAME for _, _, kind in found):
         return found
     lows = [t.low for t in toks]
-    if not any(w in _THING_NAMED or w in _FIRM_SUFFIX or w in _INSTITUTION for w in lows):
+    cars = [is_car_make(w) for w in lows]
+    if not any(cars) and not any(
+        w in _THING_NAMED or w in _FIRM_SUFFIX or w in _INSTITUTION for w in lows
+    ):
         return found
     first = {t.start: i for i, t in enumerate(toks)}
     last = {t.end: i for i, t in enumerate(toks)}
@@ -237,6 +242,10 @@ def _no_organisations(
             if (k >= 0 and lows[k] in _THING_NAMED) or lows[j] in _FIRM_SUFFIX:
                 continue
             if lows[j] in _INSTITUTION:
+                continue
+            # "maruti suzuki", "honda crv": a car, unless a cue made it a name ("i am mercedes").
+            cued = "name" in lows[k + 1 : i] or "called" in lows[k + 1 : i]
+            if cars[i] and not cued and not (k >= 0 and lows[k] in _NAME_CUE_END):
                 continue
             if j + 1 < len(lows) and (lows[j + 1] in _FIRM_SUFFIX or lows[j + 1] in _INSTITUTION):
                 continue

@@ -64,6 +64,7 @@ def test_taken(text: str, expected: str) -> None:
         # A name cue wins over a car make; a listed first name is no mistyped make.
         ("my name is mercedes", "my name is <NAME>"),
         ("tessa salinas", "<NAME>"),
+        ("city name is davis", "city name is <ADDRESS>"),
         # A code spelled letter by letter anywhere in a sentence; the accounts of a transfer.
         ("yeah please make a note of it v 2 z 8 s 7", "yeah please make a note of it <ID>"),
         (

@@ -192,13 +192,12 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
 
 
 # "company name is shivaay infotech", "app name skype", "car name hyundai xcent": what the
-# words after these name is no person. Nor is a name-like word before a firm's suffix
-# ("jackson software company", "gowri inc").
+# words after these name is no person (after "city name is" it is a place, an address part).
+# Nor is a name-like word before a firm's suffix ("jackson software company", "gowri inc").
 _THING_NAMED = frozenset(
     """
     company firm organisation organization office business shop store software app
-    application product brand car vehicle model city town village restaurant hotel school
-    college bank
+    application product brand car vehicle model restaurant hotel school college bank
     """.split()  # noqa: SIM905
 )
 # Institutions: "Bank of America", "Sheffield University" name no person (surnames such as
@@ -208,6 +207,7 @@ _INSTITUTION = frozenset(
     bank university college hospital airport museum theatre theater stadium
     """.split()  # noqa: SIM905
 )
+_PLACE_NAMED = frozenset(["city", "town", "village", "area", "locality"])
 _NAME_CUE_END = frozenset(["am", "im", "i'm", "this", "mr", "mrs", "ms", "dear", "hi", "hello"])
 _FIRM_SUFFIX = frozenset(
     """
@@ -227,7 +227,8 @@ def _no_organisations(
     lows = [t.low for t in toks]
     cars = [is_car_make(w) for w in lows]
     if not any(cars) and not any(
-        w in _THING_NAMED or w in _FIRM_SUFFIX or w in _INSTITUTION for w in lows
+        w in _THING_NAMED or w in _FIRM_SUFFIX or w in _INSTITUTION or w in _PLACE_NAMED
+        for w in lows
     ):
         return found
     first = {t.start: i for i, t in enumerate(toks)}
@@ -239,6 +240,9 @@ def _no_organisations(
             k = i - 1
             while k >= 0 and k >= i - 2 and lows[k] in ("is", "was", "name", "called"):
                 k -= 1
+            if k >= 0 and lows[k] in _PLACE_NAMED:
+                out.append((s, e, PiiType.ADDRESS))  # "city name is davis": a place
+                continue
             if (k >= 0 and lows[k] in _THING_NAMED) or lows[j] in _FIRM_SUFFIX:
                 continue
             if lows[j] in _INSTITUTION:

@@ -59,6 +59,7 @@ def test_taken(text: str, expected: str) -> None:
         ("suganthi and 2220", "<NAME> and <ID>"),
         # A name and then a code, the whole turn ("name and password?").
         ("john 458", "<NAME> <ID>"),
+        ("name anitha and 8500", "name <NAME> and <ID>"),
         # A turn that is only a short word and a number is a code, whatever the letters spell.
         ("sec 458", "<ID>"),
         # A name cue wins over a car make; a listed first name is no mistyped make.

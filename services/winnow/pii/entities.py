@@ -263,9 +263,12 @@ def _code_after_name(
     """A short turn that is a name and then a code ("john 458", "billa 2019", "serena sere
     72", "williams and 5489 lk") answers "your name and password/account": the code is one too.
     """
-    lead = max(
-        (e for s, e, kind in found if kind is PiiType.NAME and s == toks[0].start), default=0
-    )
+    # The name may follow a lead-in ("name anitha and 8500", "its john 458").
+    k = 0
+    while k < len(toks) - 2 and toks[k].low in _NAME_LEAD:
+        k += 1
+    first = toks[k].start
+    lead = max((e for s, e, kind in found if kind is PiiType.NAME and s == first), default=0)
     if not lead:
         return
     i = next((k for k, t in enumerate(toks) if t.start >= lead), len(toks))
@@ -288,6 +291,7 @@ def _code_after_name(
     yield rest[0].start, rest[-1].end, PiiType.ID
 
 
+_NAME_LEAD = frozenset(["name", "its", "it's", "this", "is", "i", "am", "im", "my", "yes", "ok"])
 _YEARISH = re.compile(
     r"(?:19[5-9]\d|20[0-3]\d|[01]\d[0-3]\d(?:19|20)\d\d)"
 )  # a year, a mmddyyyy date

@@ -43,10 +43,12 @@ from winnow.pii.places import (
     LOCAL_PHONE,
     LOCAL_PHONE_TRIGGERS,
     find_codes,
+    find_numbers,
+)
+from winnow.pii.streets import (
     find_cued_address,
     find_named_streets,
     find_numbered_streets,
-    find_numbers,
     find_place_turn,
     find_streets,
 )

@@ -49,7 +49,7 @@ COUNTRIES = frozenset(["usa", "us", "india", "uk", "canada", "america"])
 
 # USPS Publication 28 suffixes (the common ones) and Indian street words. Words that are
 # mostly ordinary English ("way", "key", "main", "close", "box") only count after a house
-# number (see ``winnow.pii.places``).
+# number (see ``winnow.pii.streets``).
 STREET = frozenset(
     """
     street st road rd avenue ave av drive dr lane ln boulevard blvd way court ct place pl

@@ -57,6 +57,39 @@ def test_taken(text: str, expected: str) -> None:
     [
         # A name typed before another value, as in "name and account number?" answers.
         ("suganthi and 2220", "<NAME> and <ID>"),
+        # A name and then a code, the whole turn ("name and password?").
+        ("john 458", "<NAME> <ID>"),
+        ("name anitha and 8500", "name <NAME> and <ID>"),
+        # A turn that is only a short word and a number is a code, whatever the letters spell.
+        ("sec 458", "<ID>"),
+        # A name cue wins over a car make; a listed first name is no mistyped make.
+        ("my name is mercedes", "my name is <NAME>"),
+        ("tessa salinas", "<NAME>"),
+        ("city name is davis", "city name is <ADDRESS>"),
+        # A code spelled letter by letter anywhere in a sentence; the accounts of a transfer.
+        ("yeah please make a note of it v 2 z 8 s 7", "yeah please make a note of it <ID>"),
+        (
+            "can you transfer 100 dollars from 2256 to 7894",
+            "can you transfer 100 dollars from <ID> to <ID>",
+        ),
+        # Mistyped password cues and a password typed over two groups.
+        ("my name is david my passowrd is jfkjf", "my name is <NAME> my passowrd is <CREDENTIAL>"),
+        (
+            "company name is hcl and passwort hcl 123",
+            "company name is hcl and passwort <CREDENTIAL>",
+        ),
+        ("password is 8945 hs", "password is <SECRET>"),
+        # House numbers after the street, post-office boxes, a house number before a street
+        # line read as one address.
+        ("london street number 65", "<ADDRESS>"),
+        ("my address is po box 8963 fire ma 89653", "my address is <ADDRESS>"),
+        ("1422 broadway new york ny 10036 usa", "<ADDRESS>"),
+        # A turn that is only an address: a street type among unknown names and places.
+        ("muthuraja 143 complex pune", "<ADDRESS>"),
+        ("muthuraja mm shoping mall kambur us", "<ADDRESS>"),
+        ("memorial street", "<ADDRESS>"),
+        ("no 87 thav hukkam va 65", "<ADDRESS>"),
+        ("address western street", "address <ADDRESS>"),
         ("kamali yumu ssn no 3545", "<NAME> ssn no <ID>"),
         ("kannan j 87 g 54", "<NAME> <ID>"),
         ("myself libby marcos", "myself <NAME>"),
@@ -107,6 +140,32 @@ def test_taken_in_chat(text: str, expected: str) -> None:
         "i will wait",
         "pesto drizzle over grilled chicken",
         "psrew 400",
+        "ok 250",
+        "shopping mall",
+        "next street",
+        "no 2 pizzas",
+        "reorder my keyboards from 20 to 25 peices",
+        "transfer from 2018 to 2019",
+        "transfer 3000 from savings",
+        "the address is the same street",
+        "Provide the updated address information, including street name, number",
+        "cheese burger",
+        # Companies, apps and cars are no people, named after their noun or before a suffix.
+        "my company name is shivaay infotech",
+        "app name skype",
+        "car name hyundai xcent",
+        "jackson software company",
+        # A car make (or one mistyped) answers "which car?", not "who?".
+        "maruti suzuki",
+        "maruthi",
+        "honda crv",
+        # Which security answer, amounts written with a trailing currency sign, institutions.
+        "Do you know security answer 1?",
+        "Provide me with security answer 2 please.",
+        "someone withdrew 300$ from my account",
+        "is it Bank of America?",
+        "pay 350",
+        "dec 486",
         "it is 2016 model",
         "a charge of 10525 is not mine",
         "date 05172018 time 130 pm",
@@ -123,6 +182,28 @@ def test_taken_in_chat(text: str, expected: str) -> None:
 def test_left_alone(text: str) -> None:
     """Role words, product names, quantities, dates, amounts and chat are not personal data."""
     assert _clean(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("fries 1", " 1"),
+        ("honda crv 2016", " 2016"),
+        ("maruthi 1000 cc", " 1000 cc"),
+        ("jun 20 2018", " 20 2018"),
+        ("dare 04052018", " 04052018"),
+        ("rebatingg $1499", " $1499"),
+    ],
+)
+def test_quantities_years_and_dates_after_a_word_are_no_code(text: str, kept: str) -> None:
+    """A name-like word then a quantity, model year, unit or date keeps the number: only a
+    code of three digits or more after a name is taken as the password/account answer."""
+    assert _clean(text).endswith(kept)
+
+
+def test_street_word_and_number_without_a_name_is_no_address() -> None:
+    """ "the street number 5": a street word after a function word is no street name."""
+    assert _clean("the street number 5 is wrong") == "the street number 5 is wrong"
 
 
 def test_question_makes_a_bare_answer_a_value() -> None:

@@ -258,6 +258,9 @@ class TestValidators:
         assert looks_random("3fA9kL2mQ8zX7wR1tY6uP0oI4eD5sG8h")
         assert not looks_random("ShippingLabelPrinterConfig2024")
         assert not looks_random("Aji-Peruvian-Hot-Pepper-Chile-Estate-28-oz")
+        # Field names an agent lists (STAR): CamelCase words, not a random token.
+        assert not looks_random("FullName/DateOfBirth/SecurityAnswer1/SecurityAnswer2")
+        assert looks_random("QwErTyUiOpAsDfGhJkLzXcVb12")
         assert not looks_random("123e4567-e89b-12d3-a456-426614174000")
         assert not looks_random("3fA9kL2mQ8zX7wR1")
 

@@ -139,3 +139,56 @@ def test_score_cli_writes_scored_examples(
         pref["scores"]["reward"] - pref["scores"]["reward_rejected"]
     )
     assert "invalid_json" in result.output
+
+
+def test_score_cli_honours_the_validators_privacy_settings(
+    models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (issue 15): `winnow score` ignored WINNOW_PII_*; with surrogate placeholders,
+    a subject key and order numbers kept it writes what the validator's stream path writes."""
+    from winnow.agents.config import validate_config
+    from winnow.stages.decode import Coordinates
+
+    src, dest = tmp_path / "events.jsonl", tmp_path / "scored.jsonl"
+    ticket = SupportTicketEvent(
+        id="t-3",
+        source="helpdesk://test",
+        time=NOW,
+        tenant="acme",
+        data=SupportTicket(
+            ticket_id="T3",
+            channel="chat",
+            created_at=NOW,
+            turns=[
+                Turn(speaker=Speaker.CUSTOMER, text=f"Hi, {PERSONAL_TEXT} Order ORD-123456."),
+                Turn(speaker=Speaker.AGENT, text="Thanks, Priya. Order ORD-123456 ships today."),
+            ],
+            status=ResolutionStatus.RESOLVED,
+        ),
+    )
+    src.write_text(ticket.model_dump_json() + "\n", encoding="utf-8")
+    monkeypatch.setattr("winnow.scoring.cli._setup", lambda: None)
+    monkeypatch.setenv("WINNOW_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("WINNOW_ORT_PROVIDERS", '["CPUExecutionProvider"]')
+    monkeypatch.setenv("WINNOW_PII_SUBJECT_KEY", "score-test-subject-key")
+    monkeypatch.setenv("WINNOW_PII_PLACEHOLDERS", "surrogate")
+    monkeypatch.setenv("WINNOW_PII_ORDER_NUMBERS", "keep")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["score", "--input", str(src), "--output", str(dest)])
+        [stream] = validate_config(get_settings())(  # type: ignore[misc]
+            src.read_bytes().strip(), Coordinates(topic=src.name, offset=0)
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    [row] = [json.loads(line) for line in dest.read_text(encoding="utf-8").splitlines()]
+    written = dest.read_text(encoding="utf-8")
+    assert not [v for v in PERSONAL_VALUES if v in written]
+    assert "<NAME_" not in written and "<ORDER_" not in written  # stand-ins, order kept
+    answer = row["messages"][1]["content"]
+    assert answer.endswith(". Order ORD-123456 ships today.") and answer.startswith("Thanks, ")
+    assert answer != "Thanks, <NAME_1>. Order ORD-123456 ships today."
+    # The validator's own construction gives the same text and the same erasure hashes.
+    assert [m["content"] for m in row["messages"]] == [m.content for m in stream.messages]
+    assert row["subjects"] and sorted(row["subjects"]) == sorted(stream.subjects)

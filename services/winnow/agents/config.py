@@ -7,6 +7,7 @@ from __future__ import annotations
 from winnow.settings import ScoreLimits, Settings
 from winnow.stages.filters.defaults import FilterConfig
 from winnow.stages.normalise import NormaliseOptions, TicketShape
+from winnow.stages.validate import ValidateConfig
 
 
 def with_min_quantile(
@@ -53,4 +54,17 @@ def normalise_options(settings: Settings) -> NormaliseOptions:
     return NormaliseOptions(
         TicketShape(settings.ticket_example_shape),
         {k.strip().casefold(): v for k, v in settings.category_map.items()},
+    )
+
+
+def validate_config(settings: Settings) -> ValidateConfig:
+    """The validator stage's settings: size limit, ticket shape and every ``WINNOW_PII_*``
+    knob (subject key, order numbers, placeholders), shared by the stream and ``winnow score``."""
+    return ValidateConfig(
+        max_bytes=settings.max_event_bytes,
+        options=normalise_options(settings),
+        subject_key=settings.subject_key(),
+        orders=settings.pii_order_numbers,
+        surrogates=settings.lone_surrogates,
+        placeholders=settings.pii_placeholders,
     )

@@ -7,7 +7,7 @@ from typing import Any, Final
 import structlog
 
 from winnow.agents.batches import Handler, Record, run_batches, send_all
-from winnow.agents.config import normalise_options
+from winnow.agents.config import validate_config
 from winnow.agents.runtime import WinnowApp, build_app
 from winnow.events import DeadLetter
 from winnow.kafka.binding import is_binary, structured_from_binary
@@ -16,7 +16,6 @@ from winnow.pii.sealing import DlqSealer
 from winnow.reasons import DeadLetterReason
 from winnow.settings import Settings
 from winnow.stages.decode import Coordinates, dead_letter
-from winnow.stages.validate import validate_record
 from winnow.topics import TopicLayout
 from winnow.tracing import BatchTrace
 
@@ -66,7 +65,7 @@ def build(settings: Settings) -> WinnowApp:
 def handler(settings: Settings, candidates: Any, dlq: Any) -> Handler:
     """The validator's batch handler: validate each record, produce to ``candidates`` or ``dlq``."""
     sealer, subject_key = _privacy(settings)
-    options = normalise_options(settings)
+    validate_one = validate_config(settings)  # `winnow score` builds the same one
 
     async def validate_events(events: list[Any], spans: BatchTrace) -> None:
         good: list[Record] = []
@@ -79,16 +78,7 @@ def handler(settings: Settings, candidates: Any, dlq: Any) -> Handler:
                 raw = structured_from_binary(msg.headers, raw)
             coords = Coordinates(msg.topic, msg.partition, msg.offset)
             try:
-                outcome = validate_record(
-                    raw,
-                    coords,
-                    max_bytes=settings.max_event_bytes,
-                    options=options,
-                    subject_key=subject_key,
-                    orders=settings.pii_order_numbers,
-                    placeholders=settings.pii_placeholders,
-                    surrogates=settings.lone_surrogates,
-                )
+                outcome = validate_one(raw, coords)
                 encoded: list[Record] = (
                     []
                     if isinstance(outcome, DeadLetter)
@@ -98,7 +88,7 @@ def handler(settings: Settings, candidates: Any, dlq: Any) -> Handler:
                     ]
                 )
             except Exception as exc:
-                # validate_record turns every bad input into a dead letter; this is a bug
+                # validate_one turns every bad input into a dead letter; this is a bug
                 # meeting odd input. The record is dead-lettered with the error, the rest go on.
                 log.exception("poison_record", topic=msg.topic, offset=msg.offset)
                 outcome = dead_letter(

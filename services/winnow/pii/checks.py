@@ -124,13 +124,23 @@ def looks_random(token: str, min_len: int = 24) -> bool:
     core = token.rstrip("=")
     if _HEX.fullmatch(core):
         return len(core) >= 32 and not core.isdigit() and not core.isalpha()
-    pieces = [[_kind(ch) for ch in piece] for piece in _SEPARATORS.split(core) if piece]
+    words = [piece for piece in _SEPARATORS.split(core) if piece]
+    lower = sum(ch.islower() for ch in core)
+    if lower >= 2 * (len(core) - lower) and all(_CAMEL_WORDS.fullmatch(w) for w in words):
+        return False  # "FullName/DateOfBirth/SecurityAnswer1": field names, not a secret
+    pieces = [[_kind(ch) for ch in piece] for piece in words]
     kinds = {k for piece in pieces for k in piece}
     pairs = sum(len(piece) - 1 for piece in pieces)
     if len(kinds) < 2 or pairs < min_len - 4:
         return False
     changes = sum(a != b for piece in pieces for a, b in itertools.pairwise(piece))
     return changes / pairs >= (0.3 if len(kinds) == 3 else 0.35)
+
+
+# CamelCase words (a capital and lower-case letters, or a short acronym), then at most two
+# digits, mostly lower case: an identifier a person wrote, not a random token.
+# (Possessive: a long run of capitals must not be re-split on failure.)
+_CAMEL_WORDS = re.compile(r"(?:[A-Z][a-z]+|[A-Z]{2,4}(?![a-z]))++[0-9]{0,2}")
 
 
 def _kind(ch: str) -> int:

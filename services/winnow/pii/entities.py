@@ -27,6 +27,7 @@ from collections.abc import Iterator
 
 from winnow.pii.addresses import find_regions
 from winnow.pii.expect import Expect, expectation, turn_expectations
+from winnow.pii.gazetteer import is_car_make
 from winnow.pii.lexicon import is_first_name, is_rare, is_surname, zipf
 from winnow.pii.names import (
     HEDGES,
@@ -42,9 +43,13 @@ from winnow.pii.places import (
     LOCAL_PHONE,
     LOCAL_PHONE_TRIGGERS,
     find_codes,
+    find_numbers,
+)
+from winnow.pii.streets import (
     find_cued_address,
     find_named_streets,
-    find_numbers,
+    find_numbered_streets,
+    find_place_turn,
     find_streets,
 )
 from winnow.pii.tokens import FUNCTION as _FUNCTION
@@ -57,7 +62,7 @@ from winnow.pii.types import PiiType
 __all__ = ["Expect", "expectation", "find_entities", "turn_expectations"]
 
 _CREDENTIAL_CUE = re.compile(
-    r"(?i)\b(?:(?:one time )?password|passcode|pass code|pa+s+ ?w[a-z]{0,4}d[a-z]?|pw|"
+    r"(?i)\b(?:(?:one time )?password|passcode|pass code|pa+s+[aeo]? ?w[a-z]{0,4}[dt][a-z]?|pw|"
     r"pin(?: number| code| no)?|otp|"
     r"security (?:answer|word|questions?(?: answer)?)|answer|maiden(?: name)?|"
     r"(?:pets?|dog|cat|puppy)(?:'s)?(?:\s+name)?|secret word)"
@@ -81,6 +86,7 @@ _CUE_TRIGGERS = {
 }
 
 
+_PASSWORD_TYPO = re.compile(r"pa+s+[aeo]?w[a-z]{0,4}[dt][a-z]?")
 _SAID = re.compile(r"(?:\b(?:is|was|are)|[:=])\s*$")
 
 
@@ -88,17 +94,24 @@ def _value_after(
     cue: re.Pattern[str], text: str, toks: list[_Tok], two: bool = True
 ) -> Iterator[tuple[int, int]]:
     starts = {t.start: i for i, t in enumerate(toks)}
-    for m in cue_matches(cue, text, toks, _CUE_TRIGGERS[cue.pattern]):
+    triggers = _CUE_TRIGGERS[cue.pattern]
+    if cue is _CREDENTIAL_CUE:  # mistyped "password": "passward", "passowrd", "passwort"
+        typos = {t.low for t in toks if t.low.startswith("pas") and _PASSWORD_TYPO.fullmatch(t.low)}
+        triggers = triggers | typos if typos else triggers
+    for m in cue_matches(cue, text, toks, triggers):
         i = starts.get(m.end())
         if i is None:
             continue
         low = toks[i].low
         if low.isdigit() and text[toks[i].end : toks[i].end + 2] in (". ", ".", ") "):
             continue  # "recover your password:  1. Go to ...": a numbered step
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        spaced = nxt is not None and nxt.low.isdigit() and _joined(text, toks[i], nxt)
+        if len(low) == 1 and low.isdigit() and not spaced:
+            continue  # "security answer 2 please": which answer, not its value
         said = bool(_SAID.search(m.group()))
         end = toks[i].end
         # "raj 123": a word and digits typed as one password.
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
         glued = two and nxt is not None and nxt.low.isdigit() and _joined(text, toks[i], nxt)
         # "your PIN as well", "the password you gave": words after the cue that are ordinary
         # English are no value; after "is"/":" a word is one unless it is a function word, and
@@ -155,9 +168,11 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
             for m in cue_matches(LOCAL_PHONE, text, toks, LOCAL_PHONE_TRIGGERS)
         ]
         found += [(s, e, PiiType.ADDRESS) for s, e in find_streets(text, toks, cased)]
+        found += [(s, e, PiiType.ADDRESS) for s, e in find_numbered_streets(text, toks, cased)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_regions(text, toks)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_cued_address(text, toks, cased)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_named_streets(text, toks, cased)]
+    found += [(s, e, PiiType.ADDRESS) for s, e in find_place_turn(text, toks)]
     short = len(toks) <= 8
     numbers_expected = bool(expect & (Expect.NUMBER | Expect.CREDENTIAL | Expect.ASKED_BEFORE))
     # "my PIN is ... " anywhere in the turn: 4-digit numbers in it count as answers.
@@ -173,7 +188,142 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
     found += [(s, e, PiiType.NAME) for s, e in find_lead_name(text, toks)]
     if cased and expect & Expect.CREDENTIAL:
         found += [(s, e, PiiType.CREDENTIAL) for s, e in _titled_answers(text, toks)]
-    return found
+    if digits and len(toks) <= 6:
+        found += list(_code_after_name(text, toks, found))
+    return _house_numbers(text, _no_organisations(toks, found))
+
+
+# "company name is shivaay infotech", "app name skype", "car name hyundai xcent": what the
+# words after these name is no person (after "city name is" it is a place, an address part).
+# Nor is a name-like word before a firm's suffix ("jackson software company", "gowri inc").
+_THING_NAMED = frozenset(
+    """
+    company firm organisation organization office business shop store software app
+    application product brand car vehicle model restaurant hotel school college bank
+    """.split()  # noqa: SIM905
+)
+# Institutions: "Bank of America", "Sheffield University" name no person (surnames such as
+# Hall or Church are left out).
+_INSTITUTION = frozenset(
+    """
+    bank university college hospital airport museum theatre theater stadium
+    """.split()  # noqa: SIM905
+)
+_PLACE_NAMED = frozenset(["city", "town", "village", "area", "locality"])
+_NAME_CUE_END = frozenset(["am", "im", "i'm", "this", "mr", "mrs", "ms", "dear", "hi", "hello"])
+_FIRM_SUFFIX = frozenset(
+    """
+    company co infotech tech technologies technology software solution solutions pvt ltd
+    limited inc corp corporation llc systems soft infosys traders enterprises industries
+    musicals motors academy
+    """.split()  # noqa: SIM905
+)
+
+
+def _no_organisations(
+    toks: list[_Tok], found: list[tuple[int, int, PiiType]]
+) -> list[tuple[int, int, PiiType]]:
+    """``found`` without the name hits that name a company, an app, a car or a city."""
+    if not any(kind is PiiType.NAME for _, _, kind in found):
+        return found
+    lows = [t.low for t in toks]
+    cars = [is_car_make(w) for w in lows]
+    if not any(cars) and not any(
+        w in _THING_NAMED or w in _FIRM_SUFFIX or w in _INSTITUTION or w in _PLACE_NAMED
+        for w in lows
+    ):
+        return found
+    first = {t.start: i for i, t in enumerate(toks)}
+    last = {t.end: i for i, t in enumerate(toks)}
+    out = []
+    for s, e, kind in found:
+        i, j = first.get(s), last.get(e)
+        if kind is PiiType.NAME and i is not None and j is not None:
+            k = i - 1
+            while k >= 0 and k >= i - 2 and lows[k] in ("is", "was", "name", "called"):
+                k -= 1
+            if k >= 0 and lows[k] in _PLACE_NAMED:
+                out.append((s, e, PiiType.ADDRESS))  # "city name is davis": a place
+                continue
+            if (k >= 0 and lows[k] in _THING_NAMED) or lows[j] in _FIRM_SUFFIX:
+                continue
+            if lows[j] in _INSTITUTION:
+                continue
+            # "maruti suzuki", "honda crv": a car, unless a cue made it a name ("i am mercedes").
+            cued = "name" in lows[k + 1 : i] or "called" in lows[k + 1 : i]
+            if cars[i] and not cued and not (k >= 0 and lows[k] in _NAME_CUE_END):
+                continue
+            if j + 1 < len(lows) and (lows[j + 1] in _FIRM_SUFFIX or lows[j + 1] in _INSTITUTION):
+                continue
+        out.append((s, e, kind))
+    return out
+
+
+def _code_after_name(
+    text: str, toks: list[_Tok], found: list[tuple[int, int, PiiType]]
+) -> Iterator[tuple[int, int, PiiType]]:
+    """A short turn that is a name and then a code ("john 458", "billa 2019", "serena sere
+    72", "williams and 5489 lk") answers "your name and password/account": the code is one too.
+    """
+    # The name may follow a lead-in ("name anitha and 8500", "its john 458").
+    k = 0
+    while k < len(toks) - 2 and toks[k].low in _NAME_LEAD:
+        k += 1
+    first = toks[k].start
+    lead = max((e for s, e, kind in found if kind is PiiType.NAME and s == first), default=0)
+    if not lead:
+        return
+    i = next((k for k, t in enumerate(toks) if t.start >= lead), len(toks))
+    if i < len(toks) and toks[i].low in ("and", "&", "n"):
+        i += 1
+    rest = toks[i:]
+    if not rest or not any(t.low.isdigit() for t in rest):
+        return
+    if not all(t.low.isdigit() or (len(t.low) <= 8 and _code_word(t.low)) for t in rest):
+        return
+    numbers = [t.low for t in rest if t.low.isdigit()]
+    # Quantities ("fries 1"), model years ("honda crv 2016") and dates are no codes.
+    if sum(map(len, numbers)) < 3 or any(_YEARISH.fullmatch(n) for n in numbers):
+        return
+    if any(t.low in _UNITS for t in rest) or toks[0].low in _MONTHS:
+        return
+    around = text[rest[0].start - 1 : rest[0].start] + text[rest[-1].end : rest[-1].end + 1]
+    if any(ch in "$£€" for ch in around):
+        return  # "rebate $1499": an amount
+    yield rest[0].start, rest[-1].end, PiiType.ID
+
+
+_NAME_LEAD = frozenset(["name", "its", "it's", "this", "is", "i", "am", "im", "my", "yes", "ok"])
+_YEARISH = re.compile(
+    r"(?:19[5-9]\d|20[0-3]\d|[01]\d[0-3]\d(?:19|20)\d\d)"
+)  # a year, a mmddyyyy date
+_UNITS = frozenset(["cc", "kg", "km", "kms", "qty", "pcs", "nos", "lbs", "gb", "mb", "hp", "ml"])
+_MONTHS = frozenset(
+    """
+    jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
+    july august september october november december
+    """.split()  # noqa: SIM905
+)
+
+
+def _house_numbers(
+    text: str, found: list[tuple[int, int, PiiType]]
+) -> list[tuple[int, int, PiiType]]:
+    """A number hit right before a street line is its house number ("1422 | broadway new york
+    ny 10036", "1501 hwy 14 | east selma al"): one address, not an id and an address."""
+    addresses = [(s, e) for s, e, kind in found if kind is PiiType.ADDRESS]
+    if not addresses:
+        return found
+    out = list(found)
+    for s, e, kind in found:
+        value = text[s:e]
+        if kind is not PiiType.ID or not value[:1].isdigit() or len(value) > 12:
+            continue
+        for a_start, a_end in addresses:
+            if s < a_start and not text[e:a_start].strip(" ,"):
+                out.append((s, a_end, PiiType.ADDRESS))
+                break
+    return out
 
 
 _NUMBER_TALK = re.compile(r"(?i)\b(?:pin|password|passcode|account (?:number|no)|ssn)\b")
@@ -184,7 +334,7 @@ def _titled_answers(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     for tok in toks:
         if not tok.text[0].isupper() or tok.text.isupper() or tok.low in _FUNCTION:
             continue
-        if tok.low.startswith(("i'", "i\u2019")):  # "I'm", "I'd"
+        if "'" in tok.low or "\u2019" in tok.low:  # "I'm", "I'd", "Can't"
             continue
         before = text[: tok.start].rstrip()
         initial = not before or before[-1] in ".!?"

@@ -49,7 +49,7 @@ COUNTRIES = frozenset(["usa", "us", "india", "uk", "canada", "america"])
 
 # USPS Publication 28 suffixes (the common ones) and Indian street words. Words that are
 # mostly ordinary English ("way", "key", "main", "close", "box") only count after a house
-# number (see ``winnow.pii.places``).
+# number (see ``winnow.pii.streets``).
 STREET = frozenset(
     """
     street st road rd avenue ave av drive dr lane ln boulevard blvd way court ct place pl
@@ -107,3 +107,49 @@ def state_at(lows: list[str], i: int, zip_next: bool) -> int:
     if low in STATES or (zip_next and low in STATE_CODES):
         return 1
     return 0
+
+
+# Car makes (the common ones sold in the US and India): a turn that answers "which car?" with
+# "maruti suzuki" or "honda crv" names no person.
+CAR_MAKES = frozenset(
+    """
+    maruti suzuki honda toyota hyundai nissan ford audi bmw mercedes benz skoda kia tata
+    mahindra volkswagen vw chevrolet chevy renault jeep subaru mazda lexus volvo tesla fiat
+    porsche jaguar datsun mitsubishi dodge chrysler buick cadillac acura infiniti lincoln
+    """.split()  # noqa: SIM905
+)
+
+
+@lru_cache(maxsize=65536)
+def is_car_make(low: str) -> bool:
+    """A car make, or one mistyped by one letter ("maruthi", "hundai") that is no listed name."""
+    if low in CAR_MAKES:
+        return True
+    if len(low) < 5:
+        return False
+    from winnow.pii.lexicon import is_first_name, is_surname
+
+    if is_first_name(low) or is_surname(low):  # "tessa", "mahendra", "handa" are people
+        return False
+    return any(
+        len(make) >= 5 and abs(len(make) - len(low)) <= 1 and _one_edit(make, low)
+        for make in CAR_MAKES
+    )
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one inserted, deleted, replaced or swapped letter."""
+    if len(a) == len(b):
+        diff = [k for k in range(len(a)) if a[k] != b[k]]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    if len(a) > len(b):
+        a, b = b, a
+    k = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
+    return a[k:] == b[k + 1 :]

@@ -1,4 +1,5 @@
-"""Numbers, codes and postal addresses in conversational text (see ``winnow.pii.entities``)."""
+"""Numbers and codes in conversational text (see ``winnow.pii.entities``); street lines and
+address answers are in ``winnow.pii.streets``."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from winnow.pii.gazetteer import COUNTRIES, STATES, WEAK_STREET, state_at, street_word
-from winnow.pii.lexicon import is_rare, zipf
+from winnow.pii.lexicon import is_first_name, zipf
 from winnow.pii.tokens import FUNCTION as _FUNCTION
 from winnow.pii.tokens import Tok as _Tok
 from winnow.pii.tokens import joined as _joined
@@ -48,7 +48,6 @@ LOCAL_PHONE_TRIGGERS = frozenset(
         "ph",
     ]
 )
-_ADDRESS_CUE = re.compile(r"(?i)\baddress(?:\s+is)?\s*[:\-]?\s+")
 ID_WORDS = frozenset(
     """
     account acct number no num nr id ssn social security card credit debit pin password
@@ -66,15 +65,13 @@ _AMOUNT_OR_DATE_BEFORE = frozenset(
     made
     """.split()  # noqa: SIM905
 )
+# Chat words that open a turn before a number without naming a code ("its 7777" does, "ok"
+# does not).
+_TALK = frozenset(["ok", "okay", "yes", "yeah", "yep", "no", "nope", "hi", "hey", "thx", "ty"])
 _NOT_ID_AFTER = frozenset(
     """
     dollars dollar usd rs rupees inr gb mb kb tb mbps gbps percent pm am minutes mins
     hours hrs days months years km miles kg lbs items pieces pcs
-    """.split()  # noqa: SIM905
-)
-_ADDRESS_STOP = frozenset(
-    """
-    and phone ph contact number email mail my is please thanks i the card account zip
     """.split()  # noqa: SIM905
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -147,6 +144,11 @@ def _prefix_start(text: str, toks: list[_Tok], i: int) -> int:
         return i
     prev = toks[i - 1].low
     said = i > 1 and toks[i - 2].low in _SAID_ID and len(prev) <= 4 and prev not in _NEVER_PREFIX
+    # A turn that is only a short word and digits ("abc 256", "sec 458") answers with a code,
+    # whatever the letters spell, unless they say what the number is ("dec 486", "pay 350").
+    alone = i == 1 and len(toks) == 2 and 2 <= len(prev) <= 4 and prev not in _NEVER_PREFIX
+    alone = alone and not (len(prev) > 2 and is_first_name(prev))  # "john 458": name, code
+    said = said or (alone and prev not in _AMOUNT_OR_DATE_BEFORE and prev not in _TALK)
     if (
         prev.isalpha()
         and prev not in ID_WORDS
@@ -166,31 +168,43 @@ def _number_kind(before: set[str]) -> PiiType:
     return PiiType.ORDER if before & ORDER_WORDS else PiiType.ID
 
 
+def _group_end(text: str, toks: list[_Tok], i: int) -> int:
+    """Index past the digit groups starting at ``i`` ("4455 6789", "12-b-7", "8945 hs")."""
+    j = i + 1
+    while (
+        j < len(toks) and _is_digit_group(toks[j]) and _joined(text, toks[j - 1], toks[j], " -./")
+    ):
+        if toks[j].low.isalpha() and toks[j].low in _FUNCTION:
+            break
+        j += 1
+    while j > i + 1 and not toks[j - 1].low.isdigit():
+        j -= 1  # trailing letters ("... 16 gb") are not the value's
+    # ... unless they are a code's last letters ("8945 hs", "74656 ab").
+    if j < len(toks) and _code_tail(toks[j].low) and _joined(text, toks[j - 1], toks[j]):
+        j += 1
+    return j
+
+
+def _amount_sign(text: str, first: _Tok, last: _Tok) -> bool:
+    """A currency sign before or after the number ("$300", "300$")."""
+    lead = text[first.start - 1] if first.start else ""
+    trail = text[last.end : last.end + 1]
+    return (lead != "" and lead in "$£€") or (trail != "" and trail in "$£€")
+
+
 def find_numbers(
     text: str, toks: list[_Tok], answer: bool, expected: bool = False
 ) -> Iterator[tuple[int, int, PiiType]]:
     """Identifier-like digit groups: 6+ digits, or 3+ after an identifier word, or 4+ (3+ with
     letters) in an answer-shaped turn. ``expected``: the previous turn asked for a number or a
     PIN, so not even a year-like or round one ("3100") is left."""
+    transfer = any(t.low.startswith(("transf", "tranf", "trasf")) for t in toks)
     i = 0
     while i < len(toks):
         if not toks[i].low.isdigit():
             i += 1
             continue
-        j = i + 1
-        while (
-            j < len(toks)
-            and _is_digit_group(toks[j])
-            and _joined(text, toks[j - 1], toks[j], " -./")
-        ):
-            if toks[j].low.isalpha() and toks[j].low in _FUNCTION:
-                break
-            j += 1
-        while j > i + 1 and not toks[j - 1].low.isdigit():
-            j -= 1  # trailing letters ("... 16 gb") are not the value's
-        # ... unless they are a code's last letters ("8945 hs", "74656 ab").
-        if j < len(toks) and _code_tail(toks[j].low) and _joined(text, toks[j - 1], toks[j]):
-            j += 1
+        j = _group_end(text, toks, i)
         digits = sum(len(t.low) for t in toks[i:j] if t.low.isdigit())
         start = _prefix_start(text, toks, i)
         before = {t.low for t in toks[max(0, start - 4) : start]}
@@ -200,13 +214,19 @@ def find_numbers(
         # 6985, "transfer 3000" an amount word right before 3000.
         near = {t.low for t in toks[max(0, start - 2) : start]}
         near_id = bool(near & ID_WORDS)
-        lead = text[toks[i].start - 1] if toks[i].start else ""
-        unit = (
-            after in _NOT_ID_AFTER
-            or (lead != "" and lead in "$£€")
-            # (an amount or a date has at most 8 digits: "transferred is 7856942369" is an id)
-            or (bool(near & _AMOUNT_OR_DATE_BEFORE) and not near_id and digits <= 8)
+        # "transfer 100 dollars from 2256 to 7894": the accounts money moves between.
+        between = (
+            digits >= 4
+            and j == i + 1
+            and start == i
+            and start > 0
+            and toks[start - 1].low in ("from", "to")
+            and transfer
         )
+        # (an amount or a date has at most 8 digits: "transferred is 7856942369" is an id)
+        said_amount = bool(near & _AMOUNT_OR_DATE_BEFORE) and not near_id and digits <= 8
+        unit = _amount_sign(text, toks[i], toks[j - 1]) or after in _NOT_ID_AFTER
+        unit = unit or (said_amount and not between)
         lone = toks[i].low if j == i + 1 else ""
         # "24/7", "3/4": a short fraction or day/month, not an identifier.
         fraction = j == i + 2 and text[toks[i].end : toks[i + 1].start] == "/" and digits <= 4
@@ -237,6 +257,7 @@ def find_numbers(
             and not (fraction and not near_id)
             and (
                 digits >= 6
+                or between
                 or (digits >= 3 and cue)
                 or (digits >= 2 and cue and start < i)  # "confirmation number is fkjd 43"
                 or (answer and (digits >= 4 or (digits >= 3 and (start < i or j > i + 1))))
@@ -244,13 +265,6 @@ def find_numbers(
         ):
             yield toks[start].start, toks[j - 1].end, _number_kind(before)
         i = j
-
-
-def _place_word(tok: _Tok, cased: bool) -> bool:
-    """Could this token continue a street line (city, state, zip)?"""
-    if tok.low.isdigit() or tok.low in _ADDRESS_STOP:
-        return tok.low.isdigit()
-    return not cased or tok.text[0].isupper()
 
 
 def find_codes(text: str, toks: list[_Tok], answer: bool) -> Iterator[tuple[int, int]]:
@@ -271,7 +285,10 @@ def find_codes(text: str, toks: list[_Tok], answer: bool) -> Iterator[tuple[int,
             changes = sum(a != b for a, b in itertools.pairwise(kinds))
             if changes >= 2 and any(kinds):
                 cue = bool({t.low for t in toks[max(0, i - 4) : i]} & ID_WORDS)
-                if answer or cue:
+                # Five or more groups changing kind at every step ("v 2 z 8 s 7") spell a
+                # code in any sentence.
+                spelled = changes >= 4 and changes == len(run) - 1 and sum(kinds) >= 3
+                if answer or cue or spelled:
                     yield run[0].start, run[-1].end
         i = j if j > i else i + 1
 
@@ -284,127 +301,3 @@ def _code_part(low: str) -> bool:
     if low.isalpha():
         return len(low) == 1 or (len(low) <= 3 and (low not in _FUNCTION or low == "no"))
     return low.isalnum()
-
-
-def _place_tail(text: str, toks: list[_Tok], end: int, cased: bool, most: int) -> int:
-    """Index past the city, state, zip and country that follow a street line."""
-    start = end
-    while (
-        end < len(toks)
-        and end - start < most
-        and _joined(text, toks[end - 1], toks[end], " ,")
-        and _place_word(toks[end], cased)
-        and not (toks[end].low.isdigit() and len(toks[end].low) >= 9)  # a phone number
-    ):
-        end += 1
-    return end
-
-
-def find_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
-    """House number, street words up to a street-type word, then city, state and zip (words
-    joined by spaces or commas only: a full stop ends the address)."""
-    lows = [t.low for t in toks]
-    for i, tok in enumerate(toks):
-        if not (tok.low.isdigit() and len(tok.low) <= 6) and tok.low not in ("no", "#"):
-            continue
-        for k in range(i + 1, min(len(toks), i + 6)):
-            if not _joined(text, toks[k - 1], toks[k], " ,"):
-                break
-            if k > i + 1 and street_word(lows[k]):
-                end = _place_tail(text, toks, k + 1, cased, 9)
-                # A word that is mostly ordinary English ("park", "view", "hill") ends a
-                # street line only when a number, a state or a country follows it.
-                tail = lows[k + 1 : end]
-                # Or after a name no corpus knows ("143 kani complex").
-                if (
-                    lows[k] in WEAK_STREET
-                    and not any(
-                        w.isdigit() or w in STATES or w in COUNTRIES or state_at(tail, n, True)
-                        for n, w in enumerate(tail)
-                    )
-                    and not all(is_rare(w) for w in lows[i + 1 : k])
-                ):
-                    continue
-                yield tok.start, toks[end - 1].end
-                break
-            if lows[k] in _ADDRESS_STOP:
-                break
-
-
-_DIRECTION = frozenset(["north", "south", "east", "west", "new", "old", "e", "w", "n", "s"])
-
-
-def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
-    """A street-type word after one to three words that are not English ("nethaji nagar",
-    "Primrose Lane"), then the city: a street line without a house number."""
-    for k, tok in enumerate(toks):
-        if not street_word(tok.low) or k == 0 or tok.low in WEAK_STREET:
-            continue
-        i = k
-        # "madurai north street": a direction word may stand between the name and the type.
-        if toks[i - 1].low in _DIRECTION and i > 1 and _joined(text, toks[i - 2], toks[i - 1]):
-            i -= 1
-        while (
-            i > 0
-            and k - i < 3
-            and _joined(text, toks[i - 1], toks[i], " ,")
-            and (is_rare(toks[i - 1].low) or (cased and toks[i - 1].text[0].isupper()))
-            and toks[i - 1].low not in _FUNCTION
-        ):
-            i -= 1
-        if i < k and toks[i].low in _DIRECTION:
-            i += 1  # the direction word alone is no street name
-        if i == k:
-            continue
-        end = k + 1
-        while (
-            end < len(toks)
-            and end - k <= 4
-            and _joined(text, toks[end - 1], toks[end], " ,")
-            and _place_word(toks[end], cased)
-            and (
-                toks[end].low.isdigit()
-                or is_rare(toks[end].low, 4.0)
-                or cased
-                # "daulat ganj new delhi": a direction word before a place name
-                or (
-                    toks[end].low in _DIRECTION
-                    and end + 1 < len(toks)
-                    and is_rare(toks[end + 1].low, 4.0)
-                )
-            )
-        ):
-            end += 1
-        yield toks[i].start, toks[end - 1].end
-
-
-def find_cued_address(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
-    """ "address is 85 five way building ...": the words after the cue, up to a stop word or
-    the end of the sentence, when the first is a number, a capitalised or a non-English word."""
-    starts = {t.start: i for i, t in enumerate(toks)}
-    for m in _ADDRESS_CUE.finditer(text):
-        if m.group()[0] == "A" and not re.search(r"(?:is|:)\s*$", m.group()):
-            continue  # "Address Book", "Shipping Address" option: an interface label
-        i = starts.get(m.end())
-        if i is None or toks[i].low in _ADDRESS_STOP or toks[i].low in _FUNCTION:
-            continue
-        first = toks[i]
-        if first.low.isdigit() and text[first.end : first.end + 1] in (".", ")"):
-            continue  # "your address:  1. Start by ...": a numbered step
-        placed = state_at([t.low for t in toks[i : i + 2]], 0, False) > 0
-        if not (
-            first.low.isdigit()
-            or placed
-            or is_rare(first.low)
-            or (cased and first.text[0].isupper())
-        ):
-            continue
-        j = i + 1
-        while (
-            j < len(toks)
-            and j - i < 12
-            and toks[j].low not in _ADDRESS_STOP
-            and _joined(text, toks[j - 1], toks[j], " ,")
-        ):
-            j += 1
-        yield toks[i].start, toks[j - 1].end

@@ -57,6 +57,7 @@ from winnow.pii.checks import (
     ssn_valid,
 )
 from winnow.pii.entities import Expect, find_entities
+from winnow.pii.tokens import FUNCTION
 from winnow.pii.types import PLACEHOLDERS, Numbering, PiiSpan, PiiType, RedactionResult
 
 _MASK = "\x00"
@@ -100,6 +101,8 @@ _ASSIGNED_SECRET = re.compile(
     r"\s*[:=]|(?:password|passcode|pin)\s+is:?)\s*[\"']?(?P<v>[^\s\"'\x00<>{}]{4,})",
     re.IGNORECASE,
 )
+# One short group of letters or digits after an assigned value, ending the text or a clause.
+_PASSWORD_TAIL = re.compile(r" ([A-Za-z]{1,4}|\d{1,4})(?=$|[\s.,;!?])")
 _ASSIGNED_TRIGGERS = ("pass", "pwd", "pin", "key", "secret", "token")
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@"
@@ -200,7 +203,13 @@ def _find_known_secrets(text: str) -> Iterator[_Span]:
         value = m.group("v").rstrip(".,;:!?)")
         plain_word = value.isalpha() and (value[1:].islower() or value.isupper())
         if len(value) >= 4 and not plain_word:
-            yield m.start("v"), m.start("v") + len(value)
+            end = m.start("v") + len(value)
+            # Chat types a password over groups: "password is 8945 hs", "82482 fghg".
+            if len(value) == len(m.group("v")):
+                tail = _PASSWORD_TAIL.match(text, end)
+                if tail and tail.group(1).lower() not in FUNCTION:
+                    end = tail.end()
+            yield m.start("v"), end
 
 
 def _find_emails(text: str) -> Iterator[_Span]:

@@ -28,7 +28,7 @@ def score(
     _setup()
     from tqdm import tqdm
 
-    from winnow.agents.config import normalise_options
+    from winnow.agents.config import validate_config
     from winnow.scoring import QualityScorer
     from winnow.scoring.offline import (
         OfflineStats,
@@ -43,9 +43,8 @@ def score(
     output.parent.mkdir(parents=True, exist_ok=True)
     with input.open("rb") as src, output.open("w", encoding="utf-8") as out:
         lines = tqdm(src, total=count_lines(input), unit="event", file=sys.stderr)
-        examples = examples_from_lines(
-            lines, input.name, settings.max_event_bytes, stats, normalise_options(settings)
-        )
+        # The validator's own construction: WINNOW_PII_* settings apply here as in the stream.
+        examples = examples_from_lines(lines, input.name, validate_config(settings), stats)
         score_stream(examples, scorer, out, batch or settings.batch_max, stats)
     typer.echo(
         f"{stats.events} events -> {stats.examples} scored examples in {output}"

@@ -14,8 +14,7 @@ from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.scoring import QualityScorer
 from winnow.stages.decode import Coordinates
-from winnow.stages.normalise import NormaliseOptions
-from winnow.stages.validate import validate_record
+from winnow.stages.validate import ValidateConfig
 
 
 @dataclass
@@ -30,21 +29,20 @@ class OfflineStats:
 def examples_from_lines(
     lines: Iterable[bytes],
     source: str,
-    max_bytes: int,
+    validate: ValidateConfig,
     stats: OfflineStats,
-    options: NormaliseOptions | None = None,
 ) -> Iterator[Example]:
-    """Decode, normalise and redact JSONL events, as the validator does (``validate_record``):
-    what ``winnow score`` writes holds no personal data. Invalid lines are counted by reason."""
+    """Decode, normalise and redact JSONL events with the validator's own settings
+    (``winnow.agents.config.validate_config``: subject key, order-number policy, placeholder
+    style): what ``winnow score`` writes holds no personal data and reads like the stream's
+    candidates. Invalid lines are counted by reason."""
     for number, raw in enumerate(lines):
         line = raw.strip()
         if not line:
             continue
         stats.events += 1
         # The file and line number stand in for Kafka coordinates in dead letters and examples.
-        result = validate_record(
-            line, Coordinates(topic=source, offset=number), max_bytes=max_bytes, options=options
-        )
+        result = validate(line, Coordinates(topic=source, offset=number))
         if isinstance(result, DeadLetter):
             key = str(result.reason)
             stats.dead_letters[key] = stats.dead_letters.get(key, 0) + 1

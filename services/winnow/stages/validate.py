@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from winnow.events import DeadLetter
 from winnow.example import Example
 from winnow.pii.example import OrderPolicy, PlaceholderStyle, redact_example
@@ -59,3 +61,30 @@ def validate_record(
             tenant=event.tenant,
         )
     return examples
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateConfig:
+    """Every knob of ``validate_record`` but the record, built once from ``WINNOW_*`` settings
+    (``winnow.agents.config.validate_config``) so the validator and ``winnow score`` redact alike:
+    the same subject key, order-number policy, placeholder style and surrogate policy."""
+
+    max_bytes: int
+    options: NormaliseOptions | None = None
+    subject_key: bytes | None = None
+    orders: OrderPolicy = "pseudonymise"
+    surrogates: SurrogatePolicy = "refuse"
+    placeholders: PlaceholderStyle = "numbered"
+
+    def __call__(self, raw: bytes, coords: Coordinates) -> list[Example] | DeadLetter:
+        """``validate_record`` of ``raw`` with these settings."""
+        return validate_record(
+            raw,
+            coords,
+            max_bytes=self.max_bytes,
+            options=self.options,
+            subject_key=self.subject_key,
+            orders=self.orders,
+            surrogates=self.surrogates,
+            placeholders=self.placeholders,
+        )

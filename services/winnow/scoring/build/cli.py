@@ -240,7 +240,7 @@ def eval_tickets(
     The tickets go through ``winnow score``'s own path (decode, normalise, ``QualityScorer``).
     """
     _setup()
-    from winnow.agents.config import normalise_options
+    from winnow.agents.config import validate_config
     from winnow.scoring import QualityScorer
     from winnow.scoring.build import ticket_eval as te
     from winnow.scoring.offline import OfflineStats, examples_from_lines, score_stream
@@ -261,9 +261,7 @@ def eval_tickets(
             f.write(json.dumps(event) + "\n")
     stats = OfflineStats()
     with events.open("rb") as src, scored.open("w", encoding="utf-8") as out:
-        examples = examples_from_lines(
-            src, events.name, settings.max_event_bytes, stats, normalise_options(settings)
-        )
+        examples = examples_from_lines(src, events.name, validate_config(settings), stats)
         score_stream(
             examples, QualityScorer.from_settings(settings), out, settings.batch_max, stats
         )

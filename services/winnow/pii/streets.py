@@ -1,0 +1,239 @@
+"""Street lines and address answers in conversational text (see ``winnow.pii.entities``):
+a house number and a street type, the number after the street, PO boxes, named streets, a
+turn that is only an address, and the words after "address is"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from winnow.pii.gazetteer import (
+    COUNTRIES,
+    STATE_CODES,
+    STATES,
+    WEAK_STREET,
+    state_at,
+    street_word,
+)
+from winnow.pii.lexicon import is_rare, zipf
+from winnow.pii.tokens import FUNCTION as _FUNCTION
+from winnow.pii.tokens import Tok as _Tok
+from winnow.pii.tokens import joined as _joined
+
+_ADDRESS_CUE = re.compile(r"(?i)\baddress(?:\s+is)?\s*[:\-]?\s+")
+_ADDRESS_STOP = frozenset(
+    """
+    and phone ph contact number email mail my is please thanks i the card account zip
+    """.split()  # noqa: SIM905
+)
+
+
+def _place_word(tok: _Tok, cased: bool) -> bool:
+    """Could this token continue a street line (city, state, zip)?"""
+    if tok.low.isdigit() or tok.low in _ADDRESS_STOP:
+        return tok.low.isdigit()
+    return not cased or tok.text[0].isupper()
+
+
+def _place_tail(text: str, toks: list[_Tok], end: int, cased: bool, most: int) -> int:
+    """Index past the city, state, zip and country that follow a street line."""
+    start = end
+    while (
+        end < len(toks)
+        and end - start < most
+        and _joined(text, toks[end - 1], toks[end], " ,")
+        and _place_word(toks[end], cased)
+        and not (toks[end].low.isdigit() and len(toks[end].low) >= 9)  # a phone number
+    ):
+        end += 1
+    return end
+
+
+def find_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
+    """House number, street words up to a street-type word, then city, state and zip (words
+    joined by spaces or commas only: a full stop ends the address)."""
+    lows = [t.low for t in toks]
+    for i, tok in enumerate(toks):
+        if not (tok.low.isdigit() and len(tok.low) <= 6) and tok.low not in ("no", "#"):
+            continue
+        for k in range(i + 1, min(len(toks), i + 6)):
+            if not _joined(text, toks[k - 1], toks[k], " ,"):
+                break
+            if k > i + 1 and street_word(lows[k]):
+                end = _place_tail(text, toks, k + 1, cased, 9)
+                # A word that is mostly ordinary English ("park", "view", "hill") ends a
+                # street line only when a number, a state or a country follows it.
+                tail = lows[k + 1 : end]
+                # Or after a name no corpus knows ("143 kani complex").
+                if (
+                    lows[k] in WEAK_STREET
+                    and not any(
+                        w.isdigit() or w in STATES or w in COUNTRIES or state_at(tail, n, True)
+                        for n, w in enumerate(tail)
+                    )
+                    and not all(is_rare(w) for w in lows[i + 1 : k])
+                ):
+                    continue
+                yield tok.start, toks[end - 1].end
+                break
+            if lows[k] in _ADDRESS_STOP:
+                break
+
+
+def find_numbered_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
+    """A house number typed after the street ("london street number 65", "cisco street no
+    12") and post-office boxes ("po box 8963 fire ma 89653"), then the city, state and zip."""
+    lows = [t.low for t in toks]
+    n = len(toks)
+    for k in range(1, n - 1):
+        low = lows[k]
+        box = low == "box" and lows[k - 1] in ("po", "p.o", "pob")
+        if not box and not (street_word(low) and low not in WEAK_STREET):
+            continue
+        j = k + 1
+        if not box and lows[j] in ("number", "no", "num", "#") and j + 1 < n:
+            j += 1
+        elif not box:
+            continue
+        if not (lows[j].isdigit() and len(lows[j]) <= 6 and _joined(text, toks[j - 1], toks[j])):
+            continue
+        i = k - 1
+        if not box and (lows[i] in _FUNCTION or lows[i] in _ADDRESS_STOP or lows[i].isdigit()):
+            continue  # "the street number 5" is no address
+        end = _place_tail(text, toks, j + 1, cased, 6)
+        yield toks[i].start, toks[end - 1].end
+
+
+_DIRECTION = frozenset(["north", "south", "east", "west", "new", "old", "e", "w", "n", "s"])
+
+
+def find_place_turn(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
+    """A turn that is only an address: a street-type word, even an ordinary one ("complex",
+    "mall"), among names no dictionary knows, a house number, directions, states and
+    countries ("muthuraja 143 complex pune", "gokul complex madurai", "memorial street")."""
+    lows = [t.low for t in toks]
+    # "no 87 thav hukkam va 65": "no" and a house number, then names no dictionary knows.
+    if (
+        3 <= len(toks) <= 7
+        and lows[0] == "no"
+        and lows[1].isdigit()
+        and len(lows[1]) <= 5
+        and any(zipf(w) < 3.0 and w.isalpha() for w in lows[2:])
+        and all(
+            w.isdigit() or (w.isalpha() and (zipf(w) < 3.0 or w in STATE_CODES)) for w in lows[2:]
+        )
+    ):
+        yield toks[0].start, toks[-1].end
+        return
+    if not 2 <= len(toks) <= 7 or not any(street_word(t.low) for t in toks[1:]):
+        return
+    rare = plain = 0
+    for k, low in enumerate(lows):
+        if street_word(low) and k > 0:
+            continue
+        if low in COUNTRIES and k == len(lows) - 1:
+            continue  # "... kambur us": the country at the end
+        if low in _FUNCTION:
+            return
+        if low.isalpha() and zipf(low) < 3.0:  # no English word, or one mistyped ("shoping")
+            rare += 1
+        elif not (
+            (low.isdigit() and len(low) <= 6)
+            or low in _DIRECTION
+            or low in STATES
+            or low in COUNTRIES
+        ):
+            if zipf(low) >= 5.0:  # "next street", "the mall": ordinary talk
+                return
+            plain += 1
+    # One ordinary word may be a place ("pune") or, before a strong street type, the street's
+    # name ("memorial street").
+    strong = len(lows) == 2 and street_word(lows[1]) and lows[1] not in WEAK_STREET
+    if plain <= 1 and (rare or strong):
+        yield toks[0].start, toks[-1].end
+
+
+def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
+    """A street-type word after one to three words that are not English ("nethaji nagar",
+    "Primrose Lane"), then the city: a street line without a house number."""
+    for k, tok in enumerate(toks):
+        if not street_word(tok.low) or k == 0 or tok.low in WEAK_STREET:
+            continue
+        i = k
+        # "madurai north street": a direction word may stand between the name and the type.
+        if toks[i - 1].low in _DIRECTION and i > 1 and _joined(text, toks[i - 2], toks[i - 1]):
+            i -= 1
+        while (
+            i > 0
+            and k - i < 3
+            and _joined(text, toks[i - 1], toks[i], " ,")
+            and (is_rare(toks[i - 1].low) or (cased and toks[i - 1].text[0].isupper()))
+            and toks[i - 1].low not in _FUNCTION
+        ):
+            i -= 1
+        if i < k and toks[i].low in _DIRECTION:
+            i += 1  # the direction word alone is no street name
+        if i == k:
+            continue
+        end = k + 1
+        while (
+            end < len(toks)
+            and end - k <= 4
+            and _joined(text, toks[end - 1], toks[end], " ,")
+            and _place_word(toks[end], cased)
+            and (
+                toks[end].low.isdigit()
+                or is_rare(toks[end].low, 4.0)
+                or cased
+                # "daulat ganj new delhi": a direction word before a place name
+                or (
+                    toks[end].low in _DIRECTION
+                    and end + 1 < len(toks)
+                    and is_rare(toks[end + 1].low, 4.0)
+                )
+            )
+        ):
+            end += 1
+        yield toks[i].start, toks[end - 1].end
+
+
+def find_cued_address(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
+    """ "address is 85 five way building ...": the words after the cue, up to a stop word or
+    the end of the sentence, when the first is a number, a capitalised or a non-English word."""
+    starts = {t.start: i for i, t in enumerate(toks)}
+    for m in _ADDRESS_CUE.finditer(text):
+        if m.group()[0] == "A" and not re.search(r"(?:is|:)\s*$", m.group()):
+            continue  # "Address Book", "Shipping Address" option: an interface label
+        i = starts.get(m.end())
+        if i is None or toks[i].low in _ADDRESS_STOP or toks[i].low in _FUNCTION:
+            continue
+        first = toks[i]
+        if first.low.isdigit() and text[first.end : first.end + 1] in (".", ")"):
+            continue  # "your address:  1. Start by ...": a numbered step
+        placed = state_at([t.low for t in toks[i : i + 2]], 0, False) > 0
+        # "address western street", "address s gartner ave": a street type right after the
+        # first word (or after a direction and a name).
+        at = i + 2 if first.low in _DIRECTION else i + 1
+        typed = (
+            at < len(toks)
+            and street_word(toks[at].low)
+            and toks[at].low not in WEAK_STREET
+            and _joined(text, toks[at - 1], toks[at])
+        )
+        if not (
+            first.low.isdigit()
+            or placed
+            or typed
+            or is_rare(first.low)
+            or (cased and first.text[0].isupper())
+        ):
+            continue
+        j = i + 1
+        while (
+            j < len(toks)
+            and j - i < 12
+            and toks[j].low not in _ADDRESS_STOP
+            and _joined(text, toks[j - 1], toks[j], " ,")
+        ):
+            j += 1
+        yield toks[i].start, toks[j - 1].end

@@ -67,9 +67,9 @@ class TestIndex:
         seen: list[int] = []
         texts: dict[str, str] = {}
 
-        def fetch(tenant: str, prefixes: list[str]) -> list[str]:
+        def fetch(tenant: str, prefixes: list[str]) -> dict[str, list[str]]:
             seen.append(len(prefixes))
-            return [texts[p] for p in prefixes if p in texts]
+            return {p: [texts[p]] for p in prefixes if p in texts}
 
         def filler(i: int) -> Example:
             rng = random.Random(i)
@@ -121,9 +121,9 @@ class TestIndex:
         fetched: list[str] = []
         texts: dict[str, str] = {}
 
-        def fetch(tenant: str, prefixes: list[str]) -> list[str]:
+        def fetch(tenant: str, prefixes: list[str]) -> dict[str, list[str]]:
             fetched.extend(prefixes)
-            return [texts[p] for p in prefixes if p in texts]
+            return {p: [texts[p]] for p in prefixes if p in texts}
 
         def filler(i: int) -> Example:
             rng = random.Random(i)
@@ -156,8 +156,8 @@ class TestIndex:
         every candidate, and keeps new text."""
         texts: dict[str, str] = {}
 
-        def fetch(tenant: str, prefixes: list[str]) -> list[str]:
-            return [texts[p] for p in prefixes if p in texts]
+        def fetch(tenant: str, prefixes: list[str]) -> dict[str, list[str]]:
+            return {p: [texts[p]] for p in prefixes if p in texts}
 
         index = NearDuplicateIndex()
         original = make_example(Q, A, n=1)
@@ -194,6 +194,41 @@ class TestIndex:
             ]
             assert got[0] == got[1]
             assert added.check_and_add(probe) == rebuilt.check_and_add(probe)
+
+    def test_prefetch_reads_a_batch_at_once_and_decides_as_checks_one_by_one(self) -> None:
+        """A batch of new texts, near copies of stored ones and near copies of each other,
+        checked after :meth:`prefetch`, reads every stored candidate in one fetch (checks alone
+        read once per example with a likely candidate) and gets the same decisions."""
+        pairs = bench_pairs(2600, seed=7)
+        base, rows = NearDuplicateIndex(), []
+        texts: dict[str, list[str]] = {}
+        for i, (q, a) in enumerate(pairs[:2400]):
+            ex = make_example(q, a, n=i)
+            reason, sig = base.check_and_sign(ex)
+            if reason is None and sig is not None:
+                rows.append(DedupRow("acme", ex.id, sig))
+                texts.setdefault(ex.id[:8], []).append(dedup_text(ex))
+            base.forget_recent()
+        calls: list[list[str]] = []
+
+        def fetch(tenant: str, prefixes: list[str]) -> dict[str, list[str]]:
+            calls.append(prefixes)
+            return {p: texts[p] for p in prefixes if p in texts}
+
+        new = [make_example(q, a, n=10_000 + i) for i, (q, a) in enumerate(pairs[2400:])]
+        copies = [make_example(q, a + " Thanks!", n=20_000 + i) for i, (q, a) in enumerate(pairs)]
+        batch = [*new[:100], *copies[:40], *new[100:], *copies[2400:2440]]
+        alone, batched = NearDuplicateIndex(), NearDuplicateIndex()
+        alone.rebuild(rows)
+        batched.rebuild(rows)
+        expected = [alone.check_and_sign(e, fetch) for e in batch]
+        one_by_one = len(calls)
+        calls.clear()
+        assert batched.prefetch(batch, fetch) == len(calls[0])
+        assert [batched.check_and_sign(e, fetch) for e in batch] == expected
+        assert len(calls) == 1 and one_by_one > 20
+        reasons = [r for r, _ in expected]
+        assert reasons.count(DropReason.NEAR_DUPLICATE) >= 60 and reasons.count(None) >= 100
 
 
 class TestRebuild:

@@ -349,27 +349,38 @@ class ExampleStore:
             conn.execute(self._insert(DEAD_LETTERS).on_conflict_do_nothing(), rows)
             self._insert_subjects(conn, subjects, datetime.now(UTC))
 
-    def dedup_texts(self, tenant: str, id_prefixes: list[str]) -> list[str]:
-        """Dedup texts of a tenant's stored examples whose id starts with one of the prefixes.
+    def dedup_texts(self, tenant: str, id_prefixes: list[str]) -> dict[str, list[str]]:
+        """Dedup texts of a tenant's stored examples whose id starts with one of the prefixes,
+        by that prefix (one absent when no stored id starts with it).
 
         Prefix ranges on the primary key: an index lookup each, whatever the store's size.
         """
-        texts: list[str] = []
+        texts: dict[str, list[str]] = {}
+        lengths = sorted({len(p) for p in id_prefixes})
         with self.engine.connect() as conn:
             # In chunks: PostgreSQL binds at most 65,535 parameters (two a prefix here), and
             # SQLite nests an OR chain no deeper than 1,000.
             for i in range(0, len(id_prefixes), _PREFIXES_PER_QUERY):
+                chunk = id_prefixes[i : i + _PREFIXES_PER_QUERY]
                 ranges = [
                     (EXAMPLES.c.id >= p) & (EXAMPLES.c.id < p[:-1] + chr(ord(p[-1]) + 1))
-                    for p in id_prefixes[i : i + _PREFIXES_PER_QUERY]
+                    for p in chunk
                 ]
                 query = select(
-                    EXAMPLES.c.kind, EXAMPLES.c.messages, EXAMPLES.c.chosen, EXAMPLES.c.rejected
+                    EXAMPLES.c.id,
+                    EXAMPLES.c.kind,
+                    EXAMPLES.c.messages,
+                    EXAMPLES.c.chosen,
+                    EXAMPLES.c.rejected,
                 ).where(EXAMPLES.c.tenant == tenant, or_(*ranges))
-                texts += [
-                    dedup_text_of(ExampleKind(k), [ChatMessage(**m) for m in msgs], chosen, rej)
-                    for k, msgs, chosen, rej in conn.execute(query)
-                ]
+                wanted = set(chunk)
+                for row_id, k, msgs, chosen, rej in conn.execute(query):
+                    text = dedup_text_of(
+                        ExampleKind(k), [ChatMessage(**m) for m in msgs], chosen, rej
+                    )
+                    for n in lengths:
+                        if row_id[:n] in wanted:
+                            texts.setdefault(row_id[:n], []).append(text)
         return texts
 
     def iter_dedup_signatures(

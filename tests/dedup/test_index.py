@@ -6,6 +6,7 @@ import csv
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlmodel import SQLModel
 
@@ -367,3 +368,21 @@ class TestHotBandKeys:
         ]
         assert index._likely_many(tenant, probes, plans) == one_by_one
         assert sum(len(owners) for owners, _ in one_by_one) > 100
+
+    def test_refined_keys_in_python_match_the_vectorised_ones(self) -> None:
+        """The plain-Python refined keys (a lookup's or an addition's few hot bands) equal the
+        numpy ones the rebuild and the batch lookup use, with a sketch and without one."""
+        rng = np.random.default_rng(3)
+        entries = NearDuplicateIndex()._tenant("acme").bands
+        for _ in range(200):
+            keys = rng.integers(0, 2**64, 10, dtype=np.uint64, endpoint=False)
+            bits = rng.integers(0, 256, 40, dtype=np.uint8)
+            hot = sorted(rng.choice(10, size=int(rng.integers(1, 11)), replace=False).tolist())
+            lows = (keys & np.uint64(0xFFFFFFFF)).tolist()
+            bands = np.array(hot, dtype=np.int64)
+            for sketch in (bits, None):
+                grid = np.zeros((bands.size, 40), dtype=np.uint8)
+                if sketch is not None:
+                    grid[:] = sketch
+                want = entries._refine(keys[bands] & np.uint64(0xFFFFFFFF), bands, grid)
+                assert entries._refined_keys(lows, hot, sketch) == want.tolist()

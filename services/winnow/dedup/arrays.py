@@ -17,6 +17,7 @@ U32 = npt.NDArray[np.uint32]
 U8 = npt.NDArray[np.uint8]
 
 _LOW32 = np.uint64(0xFFFFFFFF)
+_MASK64 = (1 << 64) - 1
 
 
 def _merge(sorted_keys: U64, new: U64) -> U64:
@@ -112,6 +113,15 @@ def _splitmix(x: U64) -> U64:
     x ^= x >> np.uint64(27)
     x *= np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
+
+
+def _splitmix_int(x: int) -> int:
+    """:func:`_splitmix` of one Python int (64-bit wrap-around made explicit)."""
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK64
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
 
 
 class _Postings:
@@ -245,32 +255,37 @@ class BandEntries:
             found_slots.append(slots)
         return np.concatenate(found_rows), np.concatenate(found_slots)
 
-    def buffered(self, keys: U64, bits: U8 | None = None) -> U64:
+    def _refined_keys(self, lows: list[int], hot: list[int], bits: U8 | None) -> list[int]:
+        """:meth:`_refine` of one example's hot bands ``hot`` in plain Python: for the one or
+        two hot bands of a lookup or an addition, numpy's call overhead cost more."""
+        values = [0] * (self.bands * self.rows) if bits is None else bits.tolist()
+        out = []
+        for b in hot:
+            start = ((b + 1) % self.bands) * self.rows
+            acc = 0
+            for v in values[start : start + min(self.rows, 4)]:
+                acc = (acc << 8) | v
+            out.append(_splitmix_int((lows[b] << 32) | acc) & 0xFFFFFFFF)
+        return out
+
+    def buffered(self, keys: U64, bits: U8 | None = None) -> list[int]:
         """The slots :meth:`slots` finds in the buffers alone (entries added since the last
         flush): a dict lookup per band, no search of the sorted arrays."""
         lows = (keys & _LOW32).tolist()
-        parts = [self.main.pending[k] for k in lows if k not in self.hot and k in self.main.pending]
+        main, refined = self.main.pending, self.refined.pending
+        found = [s for k in lows if k not in self.hot and k in main for s in main[k]]
         hot = [b for b, k in enumerate(lows) if k in self.hot]
-        if hot and bits is not None and self.refined.pending:
-            bands = np.array(hot, dtype=np.int64)
-            refined = self._refine(
-                keys[bands] & _LOW32, bands, np.broadcast_to(bits, (bands.size, bits.size))
-            )
-            pending = self.refined.pending
-            parts += [pending[k] for k in refined.tolist() if k in pending]
-        return np.array([s for part in parts for s in part], dtype=np.uint64)
+        if hot and bits is not None and refined:
+            keys_ = self._refined_keys(lows, hot, bits)
+            found += [s for k in keys_ if k in refined for s in refined[k]]
+        return found
 
     def add(self, keys: U64, slot: int, bits: U8 | None = None) -> None:
         """Index ``slot`` under each of its band keys (``bits``: its sketch)."""
         lows = (keys & _LOW32).tolist()
         hot = [b for b, k in enumerate(lows) if k in self.hot]
-        if hot:  # every hot band's refined key in one call (most bands are hot in a big store)
-            bands = np.array(hot, dtype=np.int64)
-            sketch = np.zeros((bands.size, self.bands * self.rows), dtype=np.uint8)
-            if bits is not None:
-                sketch[:] = bits
-            for r in self._refine(keys[bands] & _LOW32, bands, sketch).tolist():
-                self.refined.add(r, slot)
+        for r in self._refined_keys(lows, hot, bits) if hot else []:
+            self.refined.add(r, slot)
         for b, k in enumerate(lows):
             if k not in self.hot:
                 self.main.add(k, slot)
@@ -435,8 +450,8 @@ class TenantIndex:
         """The slots from ``since`` on that :meth:`candidates` would find, provided no flush
         happened since ``since`` was the next slot (``bands.version`` unchanged): those are
         all still buffered."""
-        found = np.unique(self.bands.buffered(bands, bits))
-        return found[found >= since]
+        found = sorted({s for s in self.bands.buffered(bands, bits) if s >= since})
+        return np.array(found, dtype=np.uint64)
 
     def nbytes(self) -> int:
         """Bytes held by the arrays."""

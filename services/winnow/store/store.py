@@ -30,18 +30,18 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from winnow.dedup.index import DedupRow, dedup_text_of
-from winnow.events import ChatMessage, DeadLetter
-from winnow.example import Decision, Example, ExampleKind
+from winnow.dedup.index import DedupRow
+from winnow.events import DeadLetter
+from winnow.example import Decision, Example
 from winnow.reasons import DeadLetterReason, DropReason
 from winnow.store.copy import copy_insert, copy_rows
+from winnow.store.dedup_texts import read_dedup_texts
 from winnow.store.rows import example_row, rejection_id, rejection_row
 from winnow.store.tables import DeadLetterRow, ExampleRow, PiiSubjectRow, RejectionRow
 
@@ -51,10 +51,6 @@ REJECTIONS: Table = RejectionRow.__table__  # type: ignore[attr-defined]
 DEAD_LETTERS: Table = DeadLetterRow.__table__  # type: ignore[attr-defined]
 PII_SUBJECTS: Table = PiiSubjectRow.__table__  # type: ignore[attr-defined]
 
-_PREFIXES_PER_QUERY = 256
-_ROWS_PER_PREFIX = 16
-"""Most rows read under one 8-hex-digit id prefix: even at 100M stored examples a prefix holds
-~0.02 others besides the one asked for."""
 EXAMPLE_STAGES = ("scorer", "curator")
 """Stages that dead-letter single examples (keyed by event and position), not whole records."""
 COPY_MIN_ROWS = 8
@@ -355,65 +351,12 @@ class ExampleStore:
 
     def dedup_texts(self, tenant: str, id_prefixes: list[str]) -> dict[str, list[str]]:
         """Dedup texts of a tenant's stored examples whose id starts with one of the prefixes,
-        by that prefix (one absent when no stored id starts with it).
-
-        Prefix ranges on the primary key: an index lookup each, whatever the store's size. On
-        PostgreSQL one fixed statement takes every range as two arrays (prepared once; building
-        and parsing an OR of 256 ranges cost ~0.1 ms of curator CPU a row).
+        by that prefix (one absent when no stored id starts with it): ``winnow.store.dedup_texts``.
         """
-        texts: dict[str, list[str]] = {}
         if not id_prefixes:
-            return texts
-        lengths = sorted({len(p) for p in id_prefixes})
-        wanted = set(id_prefixes)
+            return {}
         with self.engine.connect() as conn:
-            for row_id, kind, msgs, chosen, rejected in self._prefix_rows(
-                conn, tenant, id_prefixes
-            ):
-                messages = [ChatMessage(**m) for m in msgs]
-                text = dedup_text_of(ExampleKind(kind), messages, chosen, rejected)
-                for n in lengths:
-                    if row_id[:n] in wanted:
-                        texts.setdefault(row_id[:n], []).append(text)
-        return texts
-
-    def _prefix_rows(self, conn: Connection, tenant: str, prefixes: list[str]) -> Iterator[Any]:
-        """(id, kind, messages, chosen, rejected) of the tenant's rows under the prefixes."""
-        columns = (EXAMPLES.c.kind, EXAMPLES.c.messages, EXAMPLES.c.chosen, EXAMPLES.c.rejected)
-        ends = [p[:-1] + chr(ord(p[-1]) + 1) for p in prefixes]
-        if self._dialect == "postgresql":
-            text_array = postgresql.ARRAY(String)
-            for i in range(0, len(prefixes), _PREFIXES_PER_QUERY):
-                ranges = (
-                    func.unnest(
-                        bindparam("lo", prefixes[i : i + _PREFIXES_PER_QUERY], type_=text_array),
-                        bindparam("hi", ends[i : i + _PREFIXES_PER_QUERY], type_=text_array),
-                    )
-                    .table_valued("lo", "hi")
-                    .render_derived(name="r")
-                )
-                # LATERAL ... LIMIT keeps the planner's estimate (and so its cost) small: with
-                # a plain join it guessed millions of rows and compiled the query with JIT
-                # (~170 ms of server time for 256 one-row index scans).
-                under = (
-                    select(EXAMPLES.c.id, *columns)
-                    .where(
-                        EXAMPLES.c.tenant == tenant,
-                        EXAMPLES.c.id >= ranges.c.lo,
-                        EXAMPLES.c.id < ranges.c.hi,
-                    )
-                    .limit(_ROWS_PER_PREFIX)
-                    .lateral("e")
-                )
-                yield from conn.execute(select(under).select_from(ranges).join(under, true()))
-            return
-        # SQLite nests an OR chain no deeper than 1,000: in chunks.
-        for i in range(0, len(prefixes), _PREFIXES_PER_QUERY):
-            chunk = zip(prefixes[i : i + _PREFIXES_PER_QUERY], ends[i:], strict=False)
-            ranges_or = or_(*((EXAMPLES.c.id >= p) & (EXAMPLES.c.id < e) for p, e in chunk))
-            yield from conn.execute(
-                select(EXAMPLES.c.id, *columns).where(EXAMPLES.c.tenant == tenant, ranges_or)
-            )
+            return read_dedup_texts(conn, EXAMPLES, tenant, id_prefixes)
 
     def iter_dedup_signatures(
         self, tenant: str | None = None, *, batch: int = 10_000

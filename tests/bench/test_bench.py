@@ -215,7 +215,8 @@ class TestGrowth:
 
     def test_kept_databases_are_seeded_once_and_reused(self) -> None:
         """With ``--keep-db`` a second run seeds nothing, finds the rows a killed run left (probe
-        rows) gone, and measures the same probe with the same decisions."""
+        rows) gone, and measures the same probe with the same decisions; a run whose seeds
+        differ (another seed or corpus) refuses the kept databases."""
         from sqlalchemy import create_engine, text
 
         from winnow.bench.corpus import bench_pairs
@@ -249,6 +250,16 @@ class TestGrowth:
                 command="g",
                 kept=growth.KeptStores(ADMIN_URL, name),
             ).data["points"]
+            with pytest.raises(RuntimeError, match="other seeds"):  # another --seed, same name
+                growth.run(
+                    ADMIN_URL,
+                    sizes=sizes,
+                    probe=64,
+                    batch=32,
+                    seed=1,
+                    command="g",
+                    kept=growth.KeptStores(ADMIN_URL, name),
+                )
         finally:
             admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:

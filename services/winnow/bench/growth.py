@@ -31,7 +31,7 @@ import psycopg
 from sqlalchemy import create_engine, make_url, text
 
 from winnow.agents.config import filter_config
-from winnow.bench.corpus import bench_pairs, decided_examples
+from winnow.bench.corpus import bench_pairs, decided_examples, make_example
 from winnow.bench.report import BenchResult, Figure, machine_info, peak_rss_bytes, rss_bytes
 from winnow.bench.store import copy_batch, psycopg_url
 from winnow.dedup.batch import signatures_of
@@ -249,6 +249,23 @@ def _clean_seeds(url: str) -> int:
         engine.dispose()
 
 
+def _check_seeds(url: str, last: tuple[str, str]) -> None:
+    """Refuse a kept database whose seeds came from another corpus or seed: its last seed must
+    be the text this run would have put there."""
+    expected = make_example(*last, tenant="bench").id
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM examples WHERE id = :i"), {"i": expected})
+            if found.first() is None:
+                raise RuntimeError(
+                    f"{make_url(url).database} holds other seeds (another corpus or --seed):"
+                    " drop it or pick another --keep-db name"
+                )
+    finally:
+        engine.dispose()
+
+
 def run(
     url: str,
     *,
@@ -278,6 +295,8 @@ def run(
     for size in [0, *sizes]:
         if kept is not None:
             url, have = kept.open(size)
+            if have:
+                _check_seeds(url, pairs[have - 1])
         seed_s = 0.0
         if size > have:
             tick = progress(f"seed to {size:,}", size - have) if progress else None

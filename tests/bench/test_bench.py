@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -211,6 +212,64 @@ class TestGrowth:
         throughput = [f for f in result.figures if f.name.startswith("curate + write")]
         assert [f.ceiling for f in throughput] == [points[0].per_second] * 2
         assert [f.value for f in throughput] == [p.per_second for p in points[1:]]
+
+    def test_kept_databases_are_seeded_once_and_reused(self) -> None:
+        """With ``--keep-db`` a second run seeds nothing, finds the rows a killed run left (probe
+        rows) gone, and measures the same probe with the same decisions; a run whose seeds
+        differ (another seed or corpus) refuses the kept databases."""
+        from sqlalchemy import create_engine, text
+
+        from winnow.bench.corpus import bench_pairs
+        from winnow.example import Decision
+        from winnow.store.store import ExampleStore
+
+        name = f"winnow_test_kept_{uuid.uuid4().hex[:8]}"
+        sizes = [300, 1000]
+        try:
+            first = growth.run(
+                ADMIN_URL,
+                sizes=sizes,
+                probe=64,
+                batch=32,
+                seed=0,
+                command="g",
+                kept=growth.KeptStores(ADMIN_URL, name),
+            ).data["points"]
+            left = growth._probe_examples(bench_pairs(1064, 0)[1000:], 0)[:8]
+            store = ExampleStore(growth.KeptStores(ADMIN_URL, name).url(1000))
+            store.write_decisions(
+                [e.model_copy(update={"decision": Decision(status="accepted")}) for e in left]
+            )
+            store.close()
+            second = growth.run(
+                ADMIN_URL,
+                sizes=sizes,
+                probe=64,
+                batch=32,
+                seed=0,
+                command="g",
+                kept=growth.KeptStores(ADMIN_URL, name),
+            ).data["points"]
+            with pytest.raises(RuntimeError, match="other seeds"):  # another --seed, same name
+                growth.run(
+                    ADMIN_URL,
+                    sizes=sizes,
+                    probe=64,
+                    batch=32,
+                    seed=1,
+                    command="g",
+                    kept=growth.KeptStores(ADMIN_URL, name),
+                )
+        finally:
+            admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for size in [0, *sizes]:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}_{size}" WITH (FORCE)'))
+            admin.dispose()
+        assert [p.seed_s > 0 for p in first] == [False, True, True]  # type: ignore[attr-defined]
+        assert [p.seed_s for p in second] == [0.0, 0.0, 0.0]  # type: ignore[attr-defined]
+        decided = [(p.stored, p.accepted, p.rejected) for p in first]  # type: ignore[attr-defined]
+        assert [(p.stored, p.accepted, p.rejected) for p in second] == decided  # type: ignore[attr-defined]
 
     def test_cli_appends_to_docs(self, docs: Path) -> None:
         """`winnow bench growth --append-docs` on a scratch database."""

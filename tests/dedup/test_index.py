@@ -6,6 +6,7 @@ import csv
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlmodel import SQLModel
 
@@ -15,9 +16,11 @@ from winnow.dedup import arrays
 from winnow.dedup.index import (
     DedupRow,
     NearDuplicateIndex,
+    _Plan,
     decode_signature,
     dedup_text,
     encode_signature,
+    owner32_of,
 )
 from winnow.example import Decision, Example
 from winnow.reasons import DropReason
@@ -67,9 +70,9 @@ class TestIndex:
         seen: list[int] = []
         texts: dict[str, str] = {}
 
-        def fetch(tenant: str, prefixes: list[str]) -> list[str]:
+        def fetch(tenant: str, prefixes: list[str]) -> dict[str, list[str]]:
             seen.append(len(prefixes))
-            return [texts[p] for p in prefixes if p in texts]
+            return {p: [texts[p]] for p in prefixes if p in texts}
 
         def filler(i: int) -> Example:
             rng = random.Random(i)
@@ -121,9 +124,9 @@ class TestIndex:
         fetched: list[str] = []
         texts: dict[str, str] = {}
 
-        def fetch(tenant: str, prefixes: list[str]) -> list[str]:
+        def fetch(tenant: str, prefixes: list[str]) -> dict[str, list[str]]:
             fetched.extend(prefixes)
-            return [texts[p] for p in prefixes if p in texts]
+            return {p: [texts[p]] for p in prefixes if p in texts}
 
         def filler(i: int) -> Example:
             rng = random.Random(i)
@@ -156,8 +159,8 @@ class TestIndex:
         every candidate, and keeps new text."""
         texts: dict[str, str] = {}
 
-        def fetch(tenant: str, prefixes: list[str]) -> list[str]:
-            return [texts[p] for p in prefixes if p in texts]
+        def fetch(tenant: str, prefixes: list[str]) -> dict[str, list[str]]:
+            return {p: [texts[p]] for p in prefixes if p in texts}
 
         index = NearDuplicateIndex()
         original = make_example(Q, A, n=1)
@@ -194,6 +197,45 @@ class TestIndex:
             ]
             assert got[0] == got[1]
             assert added.check_and_add(probe) == rebuilt.check_and_add(probe)
+
+    def test_prefetch_reads_a_batch_at_once_and_decides_as_checks_one_by_one(self) -> None:
+        """A batch of new texts, near copies of stored ones and near copies of each other,
+        checked after :meth:`prefetch`, reads every stored candidate in one fetch (checks alone
+        read once per example with a likely candidate) and gets the same decisions, also after
+        the band buffers were flushed mid-batch (600 new texts: 6,000 entries)."""
+        pairs = bench_pairs(3000, seed=7)
+        base, rows = NearDuplicateIndex(), []
+        texts: dict[str, list[str]] = {}
+        for i, (q, a) in enumerate(pairs[:2400]):
+            ex = make_example(q, a, n=i)
+            reason, sig = base.check_and_sign(ex)
+            if reason is None and sig is not None:
+                rows.append(DedupRow("acme", ex.id, sig))
+                texts.setdefault(ex.id[:8], []).append(dedup_text(ex))
+            base.forget_recent()
+        calls: list[list[str]] = []
+
+        def fetch(tenant: str, prefixes: list[str]) -> dict[str, list[str]]:
+            calls.append(prefixes)
+            return {p: texts[p] for p in prefixes if p in texts}
+
+        new = [make_example(q, a, n=10_000 + i) for i, (q, a) in enumerate(pairs[2400:])]
+        copies = [make_example(q, a + " Thanks!", n=20_000 + i) for i, (q, a) in enumerate(pairs)]
+        # Copies of this batch's own texts before and after the flush, and of stored ones.
+        batch = [*new[:100], *copies[2400:2440], *copies[:40], *new[100:], *copies[2800:2840]]
+        alone, batched = NearDuplicateIndex(), NearDuplicateIndex()
+        alone.rebuild(rows)
+        batched.rebuild(rows)
+        expected = [alone.check_and_sign(e, fetch) for e in batch]
+        one_by_one = len(calls)
+        calls.clear()
+        assert batched.prefetch(batch, fetch) == len(calls[0])
+        version = batched._tenant("acme").bands.version
+        assert [batched.check_and_sign(e, fetch) for e in batch] == expected
+        assert batched._tenant("acme").bands.version > version  # flushed on the way
+        assert len(calls) == 1 and one_by_one > 20
+        reasons = [r for r, _ in expected]
+        assert reasons.count(DropReason.NEAR_DUPLICATE) >= 60 and reasons.count(None) >= 100
 
 
 class TestRebuild:
@@ -294,3 +336,53 @@ class TestHotBandKeys:
             assert got[0] == got[1]
             assert len(got[0]) <= 10 * 8 + 10 * arrays.REFINED_LIMIT
             assert rebuilt.check_and_add(probe) is not None  # a near copy of a stored text
+
+    def test_batch_lookup_finds_what_lookups_one_by_one_find(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The batch lookup :meth:`prefetch` uses gives every probe the same likely
+        candidates, in the same order, with the same estimates as one lookup each, hot band
+        keys and buffered (unflushed) entries included."""
+        monkeypatch.setattr(arrays, "HOT_LIMIT", 8)
+        pairs = bench_pairs(2800, seed=5)
+        index, rows = NearDuplicateIndex(), []
+        for i, (q, a) in enumerate(pairs[:2400]):
+            ex = make_example(q, a, n=i)
+            reason, sig = index.check_and_sign(ex)
+            if reason is None and sig is not None:
+                rows.append(DedupRow("acme", ex.id, sig))
+            index.forget_recent()
+        index.rebuild(rows)
+        for i, (q, a) in enumerate(pairs[2400:2600]):  # buffered, not merged
+            index.check_and_add(make_example(q, a, n=5_000 + i))
+        tenant = index._tenant("acme")
+        assert tenant.bands.hot and tenant.bands.main.pending and tenant.bands.refined.pending
+        probes = [
+            make_example(q, a + " Thanks!", n=10_000 + j)
+            for j, (q, a) in enumerate([*pairs[:100], *pairs[2400:2500], *pairs[2600:]])
+        ]
+        plans = [_Plan(index.hasher.sketch_of(dedup_text(p))) for p in probes]
+        one_by_one = [
+            index._likely(tenant, plan.sketch[1], plan.sketch[2], owner32_of(p.id))
+            for p, plan in zip(probes, plans, strict=True)
+        ]
+        assert index._likely_many(tenant, probes, plans) == one_by_one
+        assert sum(len(owners) for owners, _ in one_by_one) > 100
+
+    def test_refined_keys_in_python_match_the_vectorised_ones(self) -> None:
+        """The plain-Python refined keys (a lookup's or an addition's few hot bands) equal the
+        numpy ones the rebuild and the batch lookup use, with a sketch and without one."""
+        rng = np.random.default_rng(3)
+        entries = NearDuplicateIndex()._tenant("acme").bands
+        for _ in range(200):
+            keys = rng.integers(0, 2**64, 10, dtype=np.uint64, endpoint=False)
+            bits = rng.integers(0, 256, 40, dtype=np.uint8)
+            hot = sorted(rng.choice(10, size=int(rng.integers(1, 11)), replace=False).tolist())
+            lows = (keys & np.uint64(0xFFFFFFFF)).tolist()
+            bands = np.array(hot, dtype=np.int64)
+            for sketch in (bits, None):
+                grid = np.zeros((bands.size, 40), dtype=np.uint8)
+                if sketch is not None:
+                    grid[:] = sketch
+                want = entries._refine(keys[bands] & np.uint64(0xFFFFFFFF), bands, grid)
+                assert entries._refined_keys(lows, hot, sketch) == want.tolist()

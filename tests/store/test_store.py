@@ -322,4 +322,6 @@ class TestDedupAgainstTheStore:
         stored_id = decided[0].id
         misses = [f"{i:08x}" for i in range(40_000)]
         prefixes = [*misses[:20_000], stored_id[:8], *misses[20_000:]]
-        assert store.dedup_texts(decided[0].tenant, prefixes) == [dedup_text(decided[0])]
+        assert store.dedup_texts(decided[0].tenant, prefixes) == {
+            stored_id[:8]: [dedup_text(decided[0])]
+        }

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -288,6 +288,13 @@ def bench_growth(
     probe: Annotated[int, typer.Option(help="Examples curated and written at each size.")] = 2048,
     batch: Annotated[int, typer.Option(help="Curator batch size.")] = 256,
     repeat: Annotated[int, typer.Option(help="Probe runs per size; the fastest counts.")] = 3,
+    keep_db: Annotated[
+        str | None,
+        typer.Option(
+            help="Keep one seeded database per size, NAME_<size>, and reuse them in later runs"
+            " (seeded only with the rows they lack) instead of a scratch database."
+        ),
+    ] = None,
     admin_url: AdminUrl = DEFAULT_ADMIN_URL,
     seed: Seed = 0,
     append_docs: AppendDocs = False,
@@ -297,7 +304,9 @@ def bench_growth(
     _setup()
     from winnow.bench import growth
 
-    with _scratch_database(admin_url) as url, _progress() as p:
+    kept = growth.KeptStores(admin_url, f"{keep_db}_seed{seed}") if keep_db else None
+    with ExitStack() as stack:
+        url = admin_url if kept else stack.enter_context(_scratch_database(admin_url))
         result = growth.run(
             url,
             sizes=_ints(sizes),
@@ -306,7 +315,8 @@ def bench_growth(
             seed=seed,
             command=_command(ctx),
             repeat=repeat,
-            progress=p,
+            progress=stack.enter_context(_progress()),
+            kept=kept,
         )
     _finish(result, append_docs, docs)
 

@@ -205,20 +205,21 @@ def _rebuild(keys: _Keys, threshold: float, tenant: str) -> _Rebuilt:
 
 def _store_fetch(
     ids: list[str], texts: list[str], added: dict[str, list[str]]
-) -> Callable[[str, list[str]], list[str]]:
+) -> Callable[[str, list[str]], dict[str, list[str]]]:
     """The store, simulated: texts by id prefix, as ExampleStore.dedup_texts answers."""
     n = len(ids)
     order = sorted(range(n), key=ids.__getitem__)
     sorted_ids = [ids[i] for i in order]
 
-    def fetch(_tenant: str, prefixes: list[str]) -> list[str]:
-        out: list[str] = []
+    def fetch(_tenant: str, prefixes: list[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
         for p in prefixes:
             k = bisect.bisect_left(sorted_ids, p)
             while k < n and sorted_ids[k].startswith(p):
-                out.append(texts[order[k]])
+                out.setdefault(p, []).append(texts[order[k]])
                 k += 1
-            out += added.get(p, [])
+            if p in added:
+                out.setdefault(p, []).extend(added[p])
         return out
 
     return fetch

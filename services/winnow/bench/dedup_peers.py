@@ -216,8 +216,8 @@ def _run_winnow(texts: list[str], queries: list[Any], threshold: float, truth: A
     for i, text in enumerate(texts):
         stored.setdefault(ids[i][:8], []).append(text)
 
-    def fetch(_tenant: str, prefixes: list[str]) -> list[str]:
-        return [t for p in prefixes for t in stored.get(p, [])]
+    def fetch(_tenant: str, prefixes: list[str]) -> dict[str, list[str]]:
+        return {p: stored[p] for p in prefixes if p in stored}
 
     flagged: list[bool] = []
     started = time.perf_counter()

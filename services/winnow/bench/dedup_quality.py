@@ -72,8 +72,8 @@ def measure_dedup(
     # The store, simulated: dedup texts by id prefix, as ExampleStore.dedup_texts answers.
     stored: dict[str, list[str]] = {}
 
-    def fetch(tenant: str, prefixes: list[str]) -> list[str]:
-        return [t for p in prefixes for t in stored.get(p, [])]
+    def fetch(tenant: str, prefixes: list[str]) -> dict[str, list[str]]:
+        return {p: stored[p] for p in prefixes if p in stored}
 
     def check(example: Example) -> DropReason | None:
         reason = index.check_and_add(example, fetch if verify else None)

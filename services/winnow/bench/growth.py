@@ -11,6 +11,11 @@ Seeding is fast on purpose: realistic rows (recombined real Q&A, production-shap
 real ``dedup_sig`` of each text, computed in bulk by ``winnow.dedup.batch``) go in with COPY, in
 chunks, never through the curator. The probe's rows are deleted after each measurement so every
 size holds exactly its seeds.
+
+``--keep-db NAME`` keeps one seeded database per size (``NAME_<size>``) between runs: a run finds
+them seeded and only measures; a missing one starts as a copy of the next smaller kept one
+(``CREATE DATABASE ... TEMPLATE``) and is seeded with the rows it lacks (1M rows took 15 minutes
+to seed on a loaded 2-core machine).
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from winnow.agents.config import filter_config
-from winnow.bench.corpus import bench_pairs, decided_examples
+from winnow.bench.corpus import bench_pairs, decided_examples, make_example
 from winnow.bench.report import BenchResult, Figure, machine_info, peak_rss_bytes, rss_bytes
 from winnow.bench.store import copy_batch, psycopg_url
 from winnow.dedup.batch import signatures_of
@@ -43,6 +48,8 @@ if TYPE_CHECKING:
 
 Tick = Callable[[int], None]
 _SEED_CHUNK = 5000
+_PROBE_FIRST = 10**9
+"""Source event number of the first probe example: probe rows are told from seeds by it."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,7 @@ class GrowthPoint:
 
 def _probe_examples(pairs: list[tuple[str, str]], seed: int) -> list[Example]:
     """Undecided, scored examples: what the curator receives from the scorer."""
-    decided = decided_examples(pairs, rejected_fraction=0.0, seed=seed + 1, first=10**9)
+    decided = decided_examples(pairs, rejected_fraction=0.0, seed=seed + 1, first=_PROBE_FIRST)
     return [e.model_copy(update={"decision": None}) for e in decided]
 
 
@@ -185,6 +192,80 @@ def measure_point(
     )
 
 
+class KeptStores:
+    """Seeded databases kept between runs on the server at ``admin_url``: ``<name>_<size>``.
+
+    :meth:`open` returns a database holding exactly ``size`` seeds, creating it as a copy of the
+    largest smaller one it opened (or empty) when it is missing, and how many seeds it already
+    held (the caller seeds the rest). Rows a killed run left (probe rows, rejections) are deleted
+    first.
+    """
+
+    def __init__(self, admin_url: str, name: str) -> None:
+        self.admin_url = admin_url
+        self.name = name
+        self._last: str | None = None
+
+    def url(self, size: int) -> str:
+        """The URL of the database kept for ``size`` seeds."""
+        database = f"{self.name}_{size}"
+        return make_url(self.admin_url).set(database=database).render_as_string(hide_password=False)
+
+    def open(self, size: int) -> tuple[str, int]:
+        """(URL, seeds already there) of the database kept for ``size`` seeds."""
+        database = f"{self.name}_{size}"
+        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                exists = conn.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}
+                ).first()
+                if exists is None:
+                    template = f' TEMPLATE "{self._last}"' if self._last else ""
+                    conn.execute(text(f'CREATE DATABASE "{database}"{template}'))
+        finally:
+            admin.dispose()
+        url = self.url(size)
+        upgrade(url)
+        have = _clean_seeds(url)
+        if have > size:
+            raise RuntimeError(f"{database} holds {have:,} seeds, more than {size:,}")
+        self._last = database
+        return url, have
+
+
+def _clean_seeds(url: str) -> int:
+    """Delete what is not a seed (a killed run's probe rows); return the seeds left."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM rejections"))  # seeds are all accepted
+            conn.execute(
+                text("DELETE FROM examples WHERE length(source_event_id) > :n"),
+                {"n": len(f"e{_PROBE_FIRST - 1}")},
+            )
+            return int(conn.execute(text("SELECT count(*) FROM examples")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _check_seeds(url: str, last: tuple[str, str]) -> None:
+    """Refuse a kept database whose seeds came from another corpus or seed: its last seed must
+    be the text this run would have put there."""
+    expected = make_example(*last, tenant="bench").id
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM examples WHERE id = :i"), {"i": expected})
+            if found.first() is None:
+                raise RuntimeError(
+                    f"{make_url(url).database} holds other seeds (another corpus or --seed):"
+                    " drop it or pick another --keep-db name"
+                )
+    finally:
+        engine.dispose()
+
+
 def run(
     url: str,
     *,
@@ -195,34 +276,39 @@ def run(
     command: str,
     repeat: int = 1,
     progress: Callable[[str, int], Tick] | None = None,
+    kept: KeptStores | None = None,
 ) -> BenchResult:
-    """``winnow bench growth`` against the empty PostgreSQL database at ``url``; each point
-    keeps the fastest of ``repeat`` probe runs."""
+    """``winnow bench growth`` against the empty PostgreSQL database at ``url`` (or, with
+    ``kept``, one kept database per size); each point keeps the fastest of ``repeat`` probe
+    runs."""
     machine = machine_info()
     settings = get_settings()
-    upgrade(url)
     sizes = sorted(sizes)
     pairs = bench_pairs(sizes[-1] + probe, seed)
     probe_examples = _probe_examples(pairs[sizes[-1] :], seed)
     # Warm-up, untimed: the language detector loads its models on first use.
     curate_batch(probe_examples[:16], default_filters(filter_config(settings)), None)
-    store = ExampleStore(url)
+    if kept is None:
+        upgrade(url)
     points: list[GrowthPoint] = []
-    try:
-        points.append(
-            measure_point(
-                store, settings, probe_examples, batch=batch, stored=0, seed_s=0.0, repeat=repeat
-            )
-        )
-        have = 0
-        for size in sizes:
+    have = 0
+    for size in [0, *sizes]:
+        if kept is not None:
+            url, have = kept.open(size)
+            if have:
+                _check_seeds(url, pairs[have - 1])
+        seed_s = 0.0
+        if size > have:
             tick = progress(f"seed to {size:,}", size - have) if progress else None
             started = time.perf_counter()
             seed_store(url, pairs[have:size], first=have, seed=seed, tick=tick)
             seed_s = time.perf_counter() - started
-            with store.engine.begin() as conn:
-                conn.execute(text("ANALYZE examples"))
-            have = size
+        have = size
+        store = ExampleStore(url)
+        try:
+            if seed_s:
+                with store.engine.begin() as conn:
+                    conn.execute(text("ANALYZE examples"))
             points.append(
                 measure_point(
                     store,
@@ -234,8 +320,8 @@ def run(
                     repeat=repeat,
                 )
             )
-    finally:
-        store.close()
+        finally:
+            store.close()
     return _result(points, command, machine, batch, repeat)
 
 

@@ -17,6 +17,7 @@ U32 = npt.NDArray[np.uint32]
 U8 = npt.NDArray[np.uint8]
 
 _LOW32 = np.uint64(0xFFFFFFFF)
+_MASK64 = (1 << 64) - 1
 
 
 def _merge(sorted_keys: U64, new: U64) -> U64:
@@ -80,11 +81,13 @@ class SortedKeys:
         return int(self.keys.nbytes + self.values.nbytes)
 
 
-def _ranges(packed: U64, keys: U64, limit: int | None = None) -> U64:
-    """Slots of the entries of ``packed`` (key << 32 | slot, sorted) under each of ``keys``,
-    at most ``limit`` a key."""
+def _positions(
+    packed: U64, keys: U64, limit: int | None = None
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """How many entries of ``packed`` (key << 32 | slot, sorted) sit under each of ``keys`` (at
+    most ``limit`` a key), and the positions of them all, key after key."""
     if not packed.size or not keys.size:
-        return np.zeros(0, dtype=np.uint64)
+        return np.zeros(keys.size, dtype=np.intp), np.zeros(0, dtype=np.intp)
     lo = np.searchsorted(packed, keys << np.uint64(32))
     hi = np.searchsorted(packed, (keys + np.uint64(1)) << np.uint64(32))
     if limit is not None:
@@ -92,9 +95,15 @@ def _ranges(packed: U64, keys: U64, limit: int | None = None) -> U64:
     lens = hi - lo
     total = int(lens.sum())
     if not total:
-        return np.zeros(0, dtype=np.uint64)
+        return lens, np.zeros(0, dtype=np.intp)
     # Every position of every [lo, hi) range, without a Python loop.
-    idx = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(total)
+    return lens, np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(total)
+
+
+def _ranges(packed: U64, keys: U64, limit: int | None = None) -> U64:
+    """Slots of the entries of ``packed`` (key << 32 | slot, sorted) under each of ``keys``,
+    at most ``limit`` a key."""
+    _, idx = _positions(packed, keys, limit)
     return packed[idx] & _LOW32
 
 
@@ -104,6 +113,15 @@ def _splitmix(x: U64) -> U64:
     x ^= x >> np.uint64(27)
     x *= np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
+
+
+def _splitmix_int(x: int) -> int:
+    """:func:`_splitmix` of one Python int (64-bit wrap-around made explicit)."""
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK64
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
 
 
 class _Postings:
@@ -121,6 +139,17 @@ class _Postings:
             if k in self.pending:
                 parts.append(np.array(self.pending[k], dtype=np.uint64))
         return parts
+
+    def slots_of(self, keys: U64, limit: int | None = None) -> tuple[npt.NDArray[np.intp], U64]:
+        """:meth:`slots` for many keys at once: (which key, slot) of every entry found."""
+        lens, idx = _positions(self.packed, keys, limit)
+        which = [np.repeat(np.arange(keys.size), lens)]
+        slots = [self.packed[idx] & _LOW32]
+        for i, k in enumerate(keys.tolist()):
+            if k in self.pending:
+                which.append(np.full(len(self.pending[k]), i, dtype=np.intp))
+                slots.append(np.array(self.pending[k], dtype=np.uint64))
+        return np.concatenate(which), np.concatenate(slots)
 
     def add(self, key: int, slot: int) -> None:
         """Buffer one entry."""
@@ -179,6 +208,9 @@ class BandEntries:
         """Hot band key -> its band's index."""
         self._band_of: dict[int, int] = {}
         """Band index of each key in the main buffer (hot keys are found at merge)."""
+        self.version = 0
+        """Bumped whenever entries move between the buffers and the sorted arrays (a flush, a
+        rebuild): until then :meth:`slots` finds what it found before plus buffered entries."""
 
     @property
     def packed(self) -> U64:
@@ -206,17 +238,56 @@ class BandEntries:
             parts += self.refined.slots(refined, REFINED_LIMIT)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
+    def slots_many(self, keys: U64, bits: U8) -> tuple[npt.NDArray[np.intp], U64]:
+        """:meth:`slots` of many examples at once: ``keys`` is (n, bands), ``bits`` their
+        sketches (n, width); returns (example row, slot) of every entry found."""
+        lows = keys & _LOW32
+        hot = np.array([k in self.hot for k in lows.ravel().tolist()], dtype=bool)
+        hot = hot.reshape(lows.shape)
+        rows = np.broadcast_to(np.arange(lows.shape[0])[:, None], lows.shape)
+        which, slots = self.main.slots_of(lows[~hot])
+        found_rows, found_slots = [rows[~hot][which]], [slots]
+        if hot.any():
+            bands = np.broadcast_to(np.arange(self.bands, dtype=np.int64), lows.shape)[hot]
+            refined = self._refine(lows[hot], bands, bits[rows[hot]])
+            which, slots = self.refined.slots_of(refined, REFINED_LIMIT)
+            found_rows.append(rows[hot][which])
+            found_slots.append(slots)
+        return np.concatenate(found_rows), np.concatenate(found_slots)
+
+    def _refined_keys(self, lows: list[int], hot: list[int], bits: U8 | None) -> list[int]:
+        """:meth:`_refine` of one example's hot bands ``hot`` in plain Python: for the one or
+        two hot bands of a lookup or an addition, numpy's call overhead cost more."""
+        values = [0] * (self.bands * self.rows) if bits is None else bits.tolist()
+        out = []
+        for b in hot:
+            start = ((b + 1) % self.bands) * self.rows
+            acc = 0
+            for v in values[start : start + min(self.rows, 4)]:
+                acc = (acc << 8) | v
+            out.append(_splitmix_int((lows[b] << 32) | acc) & 0xFFFFFFFF)
+        return out
+
+    def buffered(self, keys: U64, bits: U8 | None = None) -> list[int]:
+        """The slots :meth:`slots` finds in the buffers alone (entries added since the last
+        flush): a dict lookup per band, no search of the sorted arrays."""
+        lows = (keys & _LOW32).tolist()
+        main, refined = self.main.pending, self.refined.pending
+        found = [s for k in lows if k not in self.hot and k in main for s in main[k]]
+        hot = [b for b, k in enumerate(lows) if k in self.hot]
+        if hot and bits is not None and refined:
+            keys_ = self._refined_keys(lows, hot, bits)
+            found += [s for k in keys_ if k in refined for s in refined[k]]
+        return found
+
     def add(self, keys: U64, slot: int, bits: U8 | None = None) -> None:
         """Index ``slot`` under each of its band keys (``bits``: its sketch)."""
         lows = (keys & _LOW32).tolist()
+        hot = [b for b, k in enumerate(lows) if k in self.hot]
+        for r in self._refined_keys(lows, hot, bits) if hot else []:
+            self.refined.add(r, slot)
         for b, k in enumerate(lows):
-            if k in self.hot:
-                sketch = np.zeros((1, self.bands * self.rows), dtype=np.uint8)
-                if bits is not None:
-                    sketch[0] = bits
-                r = self._refine(np.array([k], dtype=np.uint64), np.array([b]), sketch)
-                self.refined.add(int(r[0]), slot)
-            else:
+            if k not in self.hot:
                 self.main.add(k, slot)
                 self._band_of[k] = b
         if self.main.pending_n + self.refined.pending_n > max(4096, self.main.packed.size // 16):
@@ -225,6 +296,7 @@ class BandEntries:
     def extend(self, keys: U64, slots: U64) -> None:
         """Index many slots at once (a rebuild): ``keys`` is (n, bands), ``slots`` is (n,)."""
         self.flush()
+        self.version += 1
         lows = keys & _LOW32
         hot = np.isin(lows, np.fromiter(self.hot, dtype=np.uint64, count=len(self.hot)))
         bands = np.broadcast_to(np.arange(self.bands, dtype=np.int64), lows.shape)
@@ -239,6 +311,7 @@ class BandEntries:
 
     def flush(self) -> None:
         """Merge the buffers into the sorted arrays; band keys that reached the limit turn hot."""
+        self.version += 1
         keys = np.fromiter(self._band_of, dtype=np.uint64, count=len(self._band_of))
         bands = np.fromiter(self._band_of.values(), dtype=np.int64, count=keys.size)
         self.main.flush()
@@ -334,9 +407,10 @@ class Sketches:
         return np.arange(start, start + n, dtype=np.uint64)
 
     def estimate(self, slots: U64, bits: U8) -> npt.NDArray[np.float64]:
-        """Estimated Jaccard similarity of each slot's text with the sketch ``bits`` (1.0 where
-        the slot has no sketch: the caller must verify those)."""
-        matches = (self.bits[slots] == bits[None, :]).mean(axis=1)
+        """Estimated Jaccard similarity of each slot's text with the sketch ``bits`` (or, with
+        one sketch a slot, each with its own; 1.0 where the slot has no sketch: the caller must
+        verify those)."""
+        matches = (self.bits[slots] == bits).mean(axis=1)  # bits: one sketch or one a slot
         # b-bit MinHash (Li and König): unrelated values still agree with probability 2^-b.
         chance = 1.0 / 256
         est = (matches - chance) / (1 - chance)
@@ -364,6 +438,20 @@ class TenantIndex:
         """Distinct slots sharing at least one band with ``bands`` (a hot band: its refined
         key, from the sketch ``bits``)."""
         return np.unique(self.bands.slots(bands, bits))
+
+    def candidates_many(self, bands: U64, bits: U8) -> tuple[npt.NDArray[np.intp], U64]:
+        """:meth:`candidates` of many examples at once (``bands`` (n, bands), ``bits`` (n,
+        width)): (example row, slot) pairs, distinct, by row then slot."""
+        rows, slots = self.bands.slots_many(bands, bits)
+        pairs = np.unique((rows.astype(np.uint64) << np.uint64(32)) | slots)
+        return (pairs >> np.uint64(32)).astype(np.intp), pairs & _LOW32
+
+    def candidates_since(self, bands: U64, bits: U8 | None, since: int) -> U64:
+        """The slots from ``since`` on that :meth:`candidates` would find, provided no flush
+        happened since ``since`` was the next slot (``bands.version`` unchanged): those are
+        all still buffered."""
+        found = sorted({s for s in self.bands.buffered(bands, bits) if s >= since})
+        return np.array(found, dtype=np.uint64)
 
     def nbytes(self) -> int:
         """Bytes held by the arrays."""

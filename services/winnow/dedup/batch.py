@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from winnow.dedup.index import (
+from winnow.dedup.minhash import (
     SHINGLE_CHARS,
     U64,
     MinHasher,

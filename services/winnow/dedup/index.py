@@ -22,7 +22,9 @@ and estimates every candidate's similarity in memory; only candidates estimated 
 ``VERIFY_MARGIN`` of the threshold are verified exactly (text of the running batch in memory,
 stored text through the curator's ``fetch``, which reads it from the store by id prefix).
 Without ``fetch`` the estimate decides. Measured: ~0.15 exact checks per new text instead of
-~110 at 100k stored, same decisions.
+~110 at 100k stored, same decisions. A curator batch looks its candidates up and reads their
+stored text at once (:meth:`NearDuplicateIndex.prefetch`, called by ``curate_batch``): per-example
+reads and lookups were the curator CPU that grew with the store (``winnow bench growth``).
 
 Memory: per tenant, sorted numpy arrays: the exact key and its owner (16 bytes); per band, one
 uint64 packing a 32-bit band key with the example's 32-bit slot (80 bytes with 10 bands); per
@@ -40,47 +42,50 @@ replicas keep each other's indexes exact through advisory locks and a catch-up r
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
 from winnow.dedup.arrays import TenantIndex
+from winnow.dedup.minhash import (
+    SHINGLE_CHARS,
+    SKETCH_BITS,
+    U8,
+    U64,
+    MinHasher,
+    normalise_text,
+    shingle_hashes,
+    threshold_bands,
+)
 from winnow.events import ChatMessage
 from winnow.example import Example, ExampleKind
 from winnow.reasons import DropReason
 from winnow.stages.ticket import judged_turns_of
 
-U64 = npt.NDArray[np.uint64]
-U8 = npt.NDArray[np.uint8]
+__all__ = [
+    "SHINGLE_CHARS",
+    "SKETCH_BITS",
+    "U8",
+    "U64",
+    "MinHasher",
+    "normalise_text",
+    "shingle_hashes",
+    "threshold_bands",
+]  # the hashing half lives in winnow.dedup.minhash; these stay importable from here
 
-_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
-_DIGITS = re.compile(r"\d+")
 _MASK64 = (1 << 64) - 1
-SHINGLE_CHARS = 5
 MAX_CANDIDATES = 2048
 """Most stored candidates verified for one example (those sharing the most bands first)."""
 FETCH_CHUNK = 256
 """Candidates whose text is fetched per store query (two bind parameters each)."""
 REBUILD_CHUNK = 65_536
 """Stored rows decoded and indexed at once by :meth:`NearDuplicateIndex.rebuild`."""
-SKETCH_BITS = 8
-"""Bits of each MinHash value kept in memory (b-bit MinHash): 40 bytes an example."""
 VERIFY_MARGIN = 0.25
 """Candidates estimated this far below the threshold or more are not verified: at 40 values a
 pair at the threshold (0.75) is estimated below 0.5 about 3 times in 10,000, one at 0.8 about
 once in 100,000."""
-
-
-def normalise_text(text: str) -> str:
-    """Casefold, NFKC, digit runs to ``0``, punctuation and whitespace to single spaces."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = _DIGITS.sub("0", text)
-    return _PUNCT.sub(" ", text).strip()
 
 
 def dedup_text(example: Example) -> str:
@@ -126,100 +131,9 @@ def dedup_partition_key(example: Example, *, shared: bool = False) -> str:
     return example.id if shared else example.tenant
 
 
-def _mix(x: U64) -> U64:
-    """splitmix64 finaliser, vectorised (uint64 arrays wrap silently: no errstate needed, and
-    entering one costs more than the arithmetic on arrays this small)."""
-    x = x ^ (x >> np.uint64(30))
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
-    return x
-
-
-def _all_shingle_hashes(normalised: str, k: int) -> U64:
-    """64-bit hashes of every character k-gram, repeats included (MinHash does not mind)."""
-    data = np.frombuffer(normalised.encode("utf-8"), dtype=np.uint8).astype(np.uint64)
-    if data.size == 0:
-        return np.zeros(1, dtype=np.uint64)
-    if data.size < k:
-        data = np.concatenate([data, np.zeros(k - data.size, dtype=np.uint64)])
-    n = data.size - k + 1
-    h = data[:n].copy()
-    for j in range(1, k):
-        h *= np.uint64(1099511628211)
-        h += data[j : j + n]
-    return _mix(h)
-
-
-def shingle_hashes(normalised: str, k: int = SHINGLE_CHARS) -> U64:
-    """Distinct 64-bit hashes of the character k-grams of ``normalised`` (UTF-8 bytes)."""
-    return np.unique(_all_shingle_hashes(normalised, k))
-
-
-@dataclass(frozen=True)
-class MinHasher:
-    """MinHash signatures and LSH band keys; the seed fixes the permutations (deterministic)."""
-
-    bands: int = 10
-    rows: int = 4
-    seed: int = 1
-
-    def __post_init__(self) -> None:
-        rng = np.random.default_rng(self.seed)
-        n = self.bands * self.rows
-        object.__setattr__(self, "_a", rng.integers(1, 2**63, n, dtype=np.uint64) | np.uint64(1))
-        object.__setattr__(self, "_b", rng.integers(0, 2**63, n, dtype=np.uint64))
-        salts = rng.integers(0, 2**63, self.bands, dtype=np.uint64)
-        object.__setattr__(self, "_salts", salts)
-
-    def signature(self, hashes: U64) -> npt.NDArray[np.uint32]:
-        """The MinHash signature (``bands * rows`` 32-bit minima) of a set of shingle hashes."""
-        a: U64 = self._a  # type: ignore[attr-defined]
-        b: U64 = self._b  # type: ignore[attr-defined]
-        # In place: one (shingles x permutations) array instead of three temporaries.
-        permuted = np.multiply.outer(hashes, a)
-        permuted += b
-        permuted >>= np.uint64(32)
-        out: npt.NDArray[np.uint32] = permuted.min(axis=0).astype(np.uint32)
-        return out
-
-    def band_keys(self, signature: npt.NDArray[np.uint32]) -> U64:
-        """One 64-bit key per band: a hash of the band's rows, salted by the band's index."""
-        salts: U64 = self._salts  # type: ignore[attr-defined]
-        rows = signature.reshape(self.bands, self.rows).astype(np.uint64)
-        acc = salts.copy()
-        for j in range(self.rows):
-            acc = _mix(acc ^ rows[:, j])
-        return acc
-
-    def keys_of(self, text: str) -> tuple[int, U64]:
-        """(exact key, band keys) of a raw text."""
-        exact, bands, _ = self.sketch_of(text)
-        return exact, bands
-
-    def sketch_of(self, text: str) -> tuple[int, U64, U8]:
-        """(exact key, band keys, b-bit sketch) of a raw text: the sketch keeps the low
-        ``SKETCH_BITS`` bits of every MinHash value, enough to estimate similarity in memory."""
-        norm = normalise_text(text)
-        exact = int.from_bytes(hashlib.blake2b(norm.encode(), digest_size=8).digest(), "big")
-        signature = self.signature(_all_shingle_hashes(norm, SHINGLE_CHARS))
-        bits: U8 = (signature & np.uint32(0xFF)).astype(np.uint8)
-        return exact, self.band_keys(signature), bits
-
-
-def threshold_bands(threshold: float, max_bands: int = 10) -> tuple[int, int]:
-    """(bands, rows): the most rows (fewest candidates to verify) that still make a pair at the
-    threshold a candidate with probability >= 0.97, with at most ``max_bands`` (memory)."""
-    for rows in range(16, 0, -1):
-        p = 1 - (1 - threshold**rows) ** max_bands
-        if p >= 0.97:
-            return max_bands, rows
-    return max_bands, 1
-
-
-FetchTexts = Callable[[str, list[str]], list[str]]
-"""(tenant, id prefixes) -> dedup texts of stored examples whose id starts with a prefix."""
+FetchTexts = Callable[[str, list[str]], Mapping[str, list[str]]]
+"""(tenant, id prefixes) -> dedup texts of the tenant's stored examples, by the id prefix (8 hex
+digits) they start with; a prefix nothing starts with may be left out."""
 
 
 def _prefix(owner32: int) -> str:
@@ -249,6 +163,19 @@ def decode_signature(blob: bytes, bands: int = 10) -> tuple[int, U64, U8 | None]
     arr = np.frombuffer(blob[:head], dtype=">u8").astype(np.uint64)
     bits = np.frombuffer(blob[head:], dtype=np.uint8).copy() if len(blob) > head else None
     return int(arr[0]), arr[1:], bits
+
+
+@dataclass
+class _Plan:
+    """What :meth:`NearDuplicateIndex.prefetch` found for one example: its MinHash (exact key,
+    band keys, sketch) and, when it looked them up, its likely candidates' owners and estimates
+    (best first), with the band entries' version and the next slot at that time."""
+
+    sketch: tuple[int, U64, U8]
+    owners: list[int] | None = None
+    best: list[float] = field(default_factory=list)
+    version: int = -1
+    since: int = 0
 
 
 @dataclass(frozen=True)
@@ -285,7 +212,11 @@ class NearDuplicateIndex:
         self._tenants: dict[str, TenantIndex] = {}
         # Texts added since the last forget_recent(): not in the store yet, so fetch misses them.
         self._recent: dict[tuple[str, int], list[str]] = {}
-        self._shingle_cache: dict[int, frozenset[int]] = {}
+        self._shingle_cache: dict[int, U64] = {}
+        # The batch's stored candidates' texts read by prefetch(), by (tenant, owner32), and
+        # what it found for each example, by (tenant, id, dedup text).
+        self._prefetched: dict[tuple[str, int], list[str]] = {}
+        self._planned: dict[tuple[str, str, str], _Plan] = {}
 
     def __len__(self) -> int:
         return sum(len(t.exact) for t in self._tenants.values())
@@ -306,7 +237,8 @@ class NearDuplicateIndex:
         """Why ``example`` duplicates an indexed one, or None after adding it to the index.
 
         Candidates added since :meth:`forget_recent` are verified against their text here;
-        stored ones through ``fetch``; without ``fetch`` the sketch estimate decides.
+        stored ones through ``fetch`` (or the texts :meth:`prefetch` read); without ``fetch`` the
+        sketch estimate decides.
         """
         return self.check_and_sign(example, fetch)[0]
 
@@ -315,38 +247,130 @@ class NearDuplicateIndex:
     ) -> tuple[DropReason | None, bytes | None]:
         """:meth:`check_and_add`, plus the ``dedup_sig`` of a kept example (MinHash runs once)."""
         text = dedup_text(example)
-        exact, bands, bits = self.hasher.sketch_of(text)
+        plan = self._planned.pop((example.tenant, example.id, text), None)
+        exact, bands, bits = plan.sketch if plan is not None else self.hasher.sketch_of(text)
         index = self._tenant(example.tenant)
         owner, owner32 = _owner(example.id), owner32_of(example.id)
         signature = encode_signature(exact, bands, bits)
         found = index.exact.get(exact)
         if found is not None:
             return (None, signature) if found == owner else (DropReason.NORMALISED_DUPLICATE, None)
-        slots = index.candidates(bands, bits)
-        slots = slots[index.sketches.owners[slots] != owner32]  # a redelivery is not a candidate
-        if slots.size and self._is_near(example.tenant, index, text, bits, slots, fetch):
+        if plan is not None and plan.version == index.bands.version and plan.owners is not None:
+            owners, best = self._likely_since(index, plan, owner32)
+        else:
+            owners, best = self._likely(index, bands, bits, owner32)
+        if owners and self._is_near(example.tenant, text, owners, best, fetch):
             return DropReason.NEAR_DUPLICATE, None
         index.add(exact, owner, bands, owner32, bits)
         self._recent.setdefault((example.tenant, owner32), []).append(text)
         return None, signature
 
-    def _is_near(
-        self,
-        tenant: str,
-        index: TenantIndex,
-        text: str,
-        bits: U8,
-        slots: U64,
-        fetch: FetchTexts | None,
-    ) -> bool:
+    def prefetch(self, examples: Sequence[Example], fetch: FetchTexts) -> int:
+        """Read the stored texts that checking ``examples`` will verify, in one ``fetch`` per
+        tenant; return how many id prefixes were asked for.
+
+        Call it with a batch before checking its examples (``curate_batch`` does). Why: with a
+        large store most new texts have a stored candidate worth verifying, and reading each
+        example's candidates apart cost ~0.5 ms of curator CPU a read (a connection checkout,
+        a statement, decoding): at 300k stored the largest cost that grew with the store.
+        Candidates this read did not cover (another replica's rows indexed meanwhile, a band key
+        turned hot) are still fetched when their example is checked. Each example's MinHash and
+        stored candidates are kept for its check, which then looks up only the candidates added
+        since (the batch's own, in the buffers: no search of the sorted arrays).
+        """
+        self._prefetched = {}
+        self._planned = {}
+        looked_up: dict[str, list[tuple[Example, _Plan]]] = {}
+        for example in examples:
+            text = dedup_text(example)
+            sketch = self.hasher.sketch_of(text)
+            plan = self._planned[example.tenant, example.id, text] = _Plan(sketch)
+            index = self._tenants.get(example.tenant)
+            if index is not None and index.exact.get(sketch[0]) is None:
+                looked_up.setdefault(example.tenant, []).append((example, plan))
+        wanted: dict[str, dict[int, None]] = {}
+        for tenant, planned in looked_up.items():
+            index = self._tenants[tenant]
+            likely = self._likely_many(index, [e for e, _ in planned], [p for _, p in planned])
+            for (_, plan), (owners, best) in zip(planned, likely, strict=True):
+                plan.owners, plan.best = owners, best
+                plan.version, plan.since = index.bands.version, index.sketches.size
+                stored = [o for o in owners if (tenant, o) not in self._recent]
+                wanted.setdefault(tenant, {}).update(dict.fromkeys(stored[: self.max_candidates]))
+        for tenant, unique in wanted.items():
+            prefixes = [_prefix(o) for o in unique]
+            found = fetch(tenant, prefixes) if prefixes else {}
+            for o, p in zip(unique, prefixes, strict=True):
+                self._prefetched[tenant, o] = list(found.get(p, ()))
+        return sum(len(o) for o in wanted.values())
+
+    def _likely(
+        self, index: TenantIndex, bands: U64, bits: U8, owner32: int
+    ) -> tuple[list[int], list[float]]:
+        """Owners of the candidates worth verifying (estimate >= ``verify_floor``), best
+        estimate first, and their estimates; a redelivery (same owner) is not a candidate."""
+        slots = index.candidates(bands, bits)
+        slots = slots[index.sketches.owners[slots] != owner32]
+        if not slots.size:
+            return [], []
         estimates = index.sketches.estimate(slots, bits)
         likely = estimates >= self.verify_floor
         if not likely.any():
-            return False
+            return [], []
         # Best estimate first: the cap below then cuts only the least likely candidates.
         order = np.argsort(-estimates[likely], kind="stable")
-        owners = index.sketches.owners[slots[likely][order]].tolist()
-        best = estimates[likely][order].tolist()
+        owners: list[int] = index.sketches.owners[slots[likely][order]].tolist()
+        return owners, estimates[likely][order].tolist()
+
+    def _likely_many(
+        self, index: TenantIndex, examples: list[Example], plans: list[_Plan]
+    ) -> list[tuple[list[int], list[float]]]:
+        """:meth:`_likely` of many examples at once (a few dozen numpy calls for the batch
+        instead of a few dozen each)."""
+        bands = np.stack([p.sketch[1] for p in plans])
+        bits = np.stack([p.sketch[2] for p in plans])
+        mine = np.array([owner32_of(e.id) for e in examples], dtype=np.uint32)
+        rows, slots = index.candidates_many(bands, bits)
+        keep = index.sketches.owners[slots] != mine[rows]
+        rows, slots = rows[keep], slots[keep]
+        estimates = index.sketches.estimate(slots, bits[rows])
+        likely = estimates >= self.verify_floor
+        rows, slots, estimates = rows[likely], slots[likely], estimates[likely]
+        # By example, best estimate first, then slot (lexsort is stable): as _likely orders.
+        order = np.lexsort((-estimates, rows))
+        bounds = np.searchsorted(rows[order], np.arange(len(plans) + 1)).tolist()
+        owners = index.sketches.owners[slots[order]].tolist()
+        best = estimates[order].tolist()
+        return [(owners[a:b], best[a:b]) for a, b in itertools.pairwise(bounds)]
+
+    def _likely_since(
+        self, index: TenantIndex, plan: _Plan, owner32: int
+    ) -> tuple[list[int], list[float]]:
+        """:meth:`_likely` from the stored candidates ``plan`` found and those added since, in
+        the same order (estimate, then slot: every stored slot comes before an added one)."""
+        assert plan.owners is not None
+        _, bands, bits = plan.sketch
+        slots = index.candidates_since(bands, bits, plan.since)
+        slots = slots[index.sketches.owners[slots] != owner32]
+        if not slots.size:
+            return plan.owners, plan.best
+        estimates = index.sketches.estimate(slots, bits)
+        likely = estimates >= self.verify_floor
+        if not likely.any():
+            return plan.owners, plan.best
+        owners = plan.owners + index.sketches.owners[slots[likely]].tolist()
+        best = plan.best + estimates[likely].tolist()
+        order = sorted(range(len(best)), key=lambda i: -best[i])  # stable, as in _likely
+        return [owners[i] for i in order], [best[i] for i in order]
+
+    def _is_near(
+        self,
+        tenant: str,
+        text: str,
+        owners: list[int],
+        best: list[float],
+        fetch: FetchTexts | None,
+    ) -> bool:
         mine = self._shingles(text)
         kind = _kind_line(text)
 
@@ -356,8 +380,7 @@ class NearDuplicateIndex:
             if _kind_line(other) != kind:
                 return False
             self.exact_checks += 1
-            theirs = self._shingles(other)
-            return len(mine & theirs) >= self.threshold * len(mine | theirs)
+            return _jaccard_reaches(mine, self._shingles(other), self.threshold)
 
         if any(near(t) for o in owners for t in self._recent.get((tenant, o), [])):
             return True
@@ -374,26 +397,33 @@ class NearDuplicateIndex:
             # Bounded work per example: rows stored without a sketch all estimate 1.0.
             self.capped_checks += 1
             stored = stored[: self.max_candidates]
-        prefixes = [_prefix(o) for o, _ in stored]
+        read = self._prefetched
+        if any(near(t) for o, _ in stored for t in read.get((tenant, o), ())):
+            return True
+        prefixes = [_prefix(o) for o, _ in stored if (tenant, o) not in read]
         for i in range(0, len(prefixes), FETCH_CHUNK):
-            if any(near(t) for t in fetch(tenant, prefixes[i : i + FETCH_CHUNK])):
+            found = fetch(tenant, prefixes[i : i + FETCH_CHUNK])
+            if any(near(t) for texts in found.values() for t in texts):
                 return True
         return False
 
-    def _shingles(self, text: str) -> frozenset[int]:
-        # Templated corpora verify against the same popular candidates again and again.
+    def _shingles(self, text: str) -> U64:
+        # Templated corpora verify against the same popular candidates again and again. Sorted
+        # arrays, not sets: building a frozenset of ~300 ints cost as much as hashing them.
         key = hash(text)
         found = self._shingle_cache.get(key)
         if found is None:
             if len(self._shingle_cache) >= 4096:
                 self._shingle_cache.clear()
-            found = frozenset(shingle_hashes(normalise_text(text)).tolist())
+            found = shingle_hashes(normalise_text(text))
             self._shingle_cache[key] = found
         return found
 
     def forget_recent(self) -> None:
         """Drop the texts of the batch just written: the store answers for them from now on."""
         self._recent = {}
+        self._prefetched = {}
+        self._planned = {}
 
     def rebuild(
         self, rows: Iterable[DedupRow], *, owns: Callable[[str], bool] | None = None
@@ -403,7 +433,7 @@ class NearDuplicateIndex:
         Rows are decoded in chunks and indexed in bulk (one sort per chunk and array).
         """
         self._tenants = {}
-        self._recent = {}
+        self.forget_recent()
         chunks: dict[str, list[DedupRow]] = {}
         n = 0
         for row in rows:
@@ -451,6 +481,16 @@ class NearDuplicateIndex:
         if rows:
             self._index_rows(tenant, rows)
         return len(rows)
+
+
+def _jaccard_reaches(a: U64, b: U64, threshold: float) -> bool:
+    """Whether two sorted sets of distinct shingle hashes have Jaccard similarity >= threshold."""
+    if a.size > b.size:
+        a, b = b, a
+    at = np.searchsorted(b, a)
+    at[at == b.size] = 0
+    shared = int(np.count_nonzero(b[at] == a))
+    return shared >= threshold * (a.size + b.size - shared)
 
 
 def _widen(blob: bytes, size: int) -> bytes:

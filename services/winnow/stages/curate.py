@@ -23,13 +23,16 @@ def curate_batch(
 
     Returns the decided examples and the dedup signatures of those still accepted, for the store
     (from which a restarted or rebalanced curator rebuilds its index). ``fetch`` reads stored
-    candidates' text so near duplicates are confirmed by exact Jaccard similarity.
+    candidates' text so near duplicates are confirmed by exact Jaccard similarity: the whole
+    batch's in one read (:meth:`NearDuplicateIndex.prefetch`), before the first check.
     """
+    filtered = [decide(example, filters) for example in examples]
+    if index is not None and fetch is not None:
+        index.prefetch([e for e in filtered if _accepted(e)], fetch)
     decided: list[Example] = []
     signatures: dict[str, bytes] = {}
-    for example in examples:
-        ex = decide(example, filters)
-        if index is not None and ex.decision is not None and ex.decision.status == "accepted":
+    for ex in filtered:
+        if index is not None and _accepted(ex):
             reason, signature = index.check_and_sign(ex, fetch)
             if reason is not None:
                 ex = ex.model_copy(
@@ -39,6 +42,10 @@ def curate_batch(
                 signatures[ex.id] = signature
         decided.append(ex)
     return decided, signatures
+
+
+def _accepted(example: Example) -> bool:
+    return example.decision is not None and example.decision.status == "accepted"
 
 
 def _merge(parts: list[Curated]) -> Curated:

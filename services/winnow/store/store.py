@@ -36,11 +36,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from winnow.dedup.index import DedupRow, dedup_text_of
-from winnow.events import ChatMessage, DeadLetter
-from winnow.example import Decision, Example, ExampleKind
+from winnow.dedup.index import DedupRow
+from winnow.events import DeadLetter
+from winnow.example import Decision, Example
 from winnow.reasons import DeadLetterReason, DropReason
 from winnow.store.copy import copy_insert, copy_rows
+from winnow.store.dedup_texts import read_dedup_texts
 from winnow.store.rows import example_row, rejection_id, rejection_row
 from winnow.store.tables import DeadLetterRow, ExampleRow, PiiSubjectRow, RejectionRow
 
@@ -50,7 +51,6 @@ REJECTIONS: Table = RejectionRow.__table__  # type: ignore[attr-defined]
 DEAD_LETTERS: Table = DeadLetterRow.__table__  # type: ignore[attr-defined]
 PII_SUBJECTS: Table = PiiSubjectRow.__table__  # type: ignore[attr-defined]
 
-_PREFIXES_PER_QUERY = 256
 EXAMPLE_STAGES = ("scorer", "curator")
 """Stages that dead-letter single examples (keyed by event and position), not whole records."""
 COPY_MIN_ROWS = 8
@@ -349,28 +349,14 @@ class ExampleStore:
             conn.execute(self._insert(DEAD_LETTERS).on_conflict_do_nothing(), rows)
             self._insert_subjects(conn, subjects, datetime.now(UTC))
 
-    def dedup_texts(self, tenant: str, id_prefixes: list[str]) -> list[str]:
-        """Dedup texts of a tenant's stored examples whose id starts with one of the prefixes.
-
-        Prefix ranges on the primary key: an index lookup each, whatever the store's size.
+    def dedup_texts(self, tenant: str, id_prefixes: list[str]) -> dict[str, list[str]]:
+        """Dedup texts of a tenant's stored examples whose id starts with one of the prefixes,
+        by that prefix (one absent when no stored id starts with it): ``winnow.store.dedup_texts``.
         """
-        texts: list[str] = []
+        if not id_prefixes:
+            return {}
         with self.engine.connect() as conn:
-            # In chunks: PostgreSQL binds at most 65,535 parameters (two a prefix here), and
-            # SQLite nests an OR chain no deeper than 1,000.
-            for i in range(0, len(id_prefixes), _PREFIXES_PER_QUERY):
-                ranges = [
-                    (EXAMPLES.c.id >= p) & (EXAMPLES.c.id < p[:-1] + chr(ord(p[-1]) + 1))
-                    for p in id_prefixes[i : i + _PREFIXES_PER_QUERY]
-                ]
-                query = select(
-                    EXAMPLES.c.kind, EXAMPLES.c.messages, EXAMPLES.c.chosen, EXAMPLES.c.rejected
-                ).where(EXAMPLES.c.tenant == tenant, or_(*ranges))
-                texts += [
-                    dedup_text_of(ExampleKind(k), [ChatMessage(**m) for m in msgs], chosen, rej)
-                    for k, msgs, chosen, rej in conn.execute(query)
-                ]
-        return texts
+            return read_dedup_texts(conn, EXAMPLES, tenant, id_prefixes)
 
     def iter_dedup_signatures(
         self, tenant: str | None = None, *, batch: int = 10_000

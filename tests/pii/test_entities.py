@@ -116,6 +116,28 @@ def test_taken(text: str, expected: str) -> None:
         ),
         ("I do remember my childhood dog, Buddy.", "I do remember my childhood dog, <CREDENTIAL>."),
         ("my security question is Molly", "my security question is <CREDENTIAL>"),
+        # Passwords: groups after the cue, even a digit or letter first; the words that end a
+        # short turn after the cue when one of them is no English word.
+        ("password 8 ktrqz", "password <CREDENTIAL>"),
+        ("my password is q 7", "my password is <CREDENTIAL>"),
+        ("the password is 4 x 2 plomtrezk", "the password is <CREDENTIAL>"),
+        ("pasword voranth star", "pasword <CREDENTIAL>"),
+        # A code after a name: letters no dictionary knows and few digits, a leading zero, a
+        # name that ran over the code's letters; a turn that is only such a code.
+        ("meena gtrw 5 xkd", "<NAME> <ID>"),
+        ("ravi 09", "<NAME> <ID>"),
+        ("priya and jx 58", "<NAME> and <ID>"),
+        ("harish hrdfk 38", "<ID>"),
+        ("zuvqo 47", "<ID>"),
+        ("pq 61 druvk", "<ID>"),
+        # Addresses: a house number, an initial or a name and places no dictionary knows
+        # (after a phone number or a "yes" too), a flat or suite and its number, a place turn
+        # of two unknown names and two ordinary words.
+        ("74 k velakurichi", "<ADDRESS>"),
+        ("yes 318 som pallavur", "yes <ADDRESS>"),
+        ("flat no 12", "<ADDRESS>"),
+        ("suite 4 b 2210", "<ADDRESS>"),
+        ("jayanth pondy mm shopping mall karuvoor", "<ADDRESS>"),
     ],
 )
 def test_taken_in_chat(text: str, expected: str) -> None:
@@ -145,6 +167,13 @@ def test_taken_in_chat(text: str, expected: str) -> None:
         "next street",
         "no 2 pizzas",
         "reorder my keyboards from 20 to 25 peices",
+        "2 agua frescas",
+        "3 sausage mcgriddles",
+        "19 th jube",
+        "10 gb okab",
+        "maruti 800",
+        "my password is not working",
+        "password reset please",
         "transfer from 2018 to 2019",
         "transfer 3000 from savings",
         "the address is the same street",

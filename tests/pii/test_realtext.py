@@ -177,3 +177,25 @@ def test_agent_names_are_ignored_not_scored(tmp_path: Path) -> None:
         (0, "casey"),
         (1, "casey"),
     }
+
+
+def test_separators_between_two_hits_are_not_survivors() -> None:
+    """Regression (measurement bug of 2026-12-06): a value redacted as two hits with a space
+    between them (``<EMAIL> <PHONE>``) is recalled; a letter left between the hits is not."""
+    text = "reach me at jane@example.com 415-555-0132 or jane@example.com x 415-555-0132"
+    first = text.index("jane")
+    second = text.rindex("jane")
+    record: dict[str, object] = {
+        "id": "c1",
+        "source": "test",
+        "turns": [{"role": "customer", "text": text}],
+        "planted": [
+            {"turn": 0, "start": first, "end": first + 29, "type": "phone"},
+            {"turn": 0, "start": second, "end": len(text), "type": "email"},
+        ],
+    }
+    report = evaluate_conversations([parse_conversation(record)])
+    assert report.hits["email"] == 2
+    assert report.hits["phone"] == 2
+    assert report.recalled == {"phone": 1}
+    assert list(report.missed_examples) == [("email", "jane@example.com x 415-555-0132")]

@@ -36,6 +36,7 @@ from winnow.pii.names import (
     find_lead_name,
     find_lone_names,
     find_titled_names,
+    with_initials,
 )
 from winnow.pii.places import (
     CODE,
@@ -51,6 +52,7 @@ from winnow.pii.streets import (
     find_numbered_streets,
     find_place_turn,
     find_streets,
+    find_units,
 )
 from winnow.pii.tokens import FUNCTION as _FUNCTION
 from winnow.pii.tokens import Tok as _Tok
@@ -106,7 +108,12 @@ def _value_after(
         if low.isdigit() and text[toks[i].end : toks[i].end + 2] in (". ", ".", ") "):
             continue  # "recover your password:  1. Go to ...": a numbered step
         nxt = toks[i + 1] if i + 1 < len(toks) else None
-        spaced = nxt is not None and nxt.low.isdigit() and _joined(text, toks[i], nxt)
+        # "password is 7 w 9 xq", "password 8 fythp": a digit that starts a code of groups.
+        spaced = (
+            nxt is not None
+            and (nxt.low.isdigit() or (two and nxt.low.isalpha() and _code_word(nxt.low)))
+            and _joined(text, toks[i], nxt)
+        )
         if len(low) == 1 and low.isdigit() and not spaced:
             continue  # "security answer 2 please": which answer, not its value
         said = bool(_SAID.search(m.group()))
@@ -118,10 +125,21 @@ def _value_after(
         # a name is one anyway ("childhood pet charlie").
         # A pet's name ("charlie"), a maiden name ("sanchez").
         named = (is_first_name(low) or is_surname(low)) and zipf(low) < 4.5
-        plain = low in _FUNCTION or (
+        plain = (low in _FUNCTION and not glued) or (
             zipf(low) >= (5.0 if said else 3.0) and not named and not glued
         )
-        if not any(ch.isdigit() for ch in low) and plain:
+        # The cue near the end of a short turn: the words after it are the value, whatever
+        # they spell, when one of them is no English word ("password vintage lat",
+        # "pasword veram star"), none is a function word and the turn stops there.
+        rest = toks[i:]
+        to_end = (
+            two
+            and len(rest) <= 4
+            and len(toks) <= 10
+            and any(is_rare(t.low) or t.low.isdigit() for t in rest)
+            and not any(t.low in _FUNCTION or t.low in HEDGES for t in rest)
+        )
+        if not any(ch.isdigit() for ch in low) and plain and not to_end:
             continue
         # "my dog is sick": after an animal, only a name-like word is a pet's name.
         animal = m.group().lower().startswith(("dog", "cat", "pup", "pet"))
@@ -137,6 +155,8 @@ def _value_after(
                 break
             end = toks[k].end
             k += 1
+        if to_end:
+            end = max(end, rest[-1].end)
         # A password runs to the next space, punctuation included ("Tr0ub4dor&3").
         while end < len(text) and not text[end].isspace() and text[end] not in ".,;!?\x00":
             end += 1
@@ -173,6 +193,7 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
     found += [(s, e, PiiType.ADDRESS) for s, e in find_cued_address(text, toks, cased)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_named_streets(text, toks, cased)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_place_turn(text, toks)]
+    found += [(s, e, PiiType.ADDRESS) for s, e in find_units(text, toks)]
     short = len(toks) <= 8
     numbers_expected = bool(expect & (Expect.NUMBER | Expect.CREDENTIAL | Expect.ASKED_BEFORE))
     # "my PIN is ... " anywhere in the turn: 4-digit numbers in it count as answers.
@@ -188,9 +209,11 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
     found += [(s, e, PiiType.NAME) for s, e in find_lead_name(text, toks)]
     if cased and expect & Expect.CREDENTIAL:
         found += [(s, e, PiiType.CREDENTIAL) for s, e in _titled_answers(text, toks)]
-    if digits and len(toks) <= 6:
+    if digits and len(toks) <= 7:
         found += list(_code_after_name(text, toks, found))
-    return _house_numbers(text, _no_organisations(toks, found))
+    if digits and 2 <= len(toks) <= 4:
+        found += [(s, e, PiiType.ID) for s, e in _code_turn(text, toks)]
+    return _house_numbers(text, with_initials(text, toks, _no_organisations(toks, found)))
 
 
 # "company name is shivaay infotech", "app name skype", "car name hyundai xcent": what the
@@ -274,16 +297,32 @@ def _code_after_name(
     if not lead:
         return
     i = next((k for k, t in enumerate(toks) if t.start >= lead), len(toks))
+    # "ganesh ganshk 56": the name ran over the code's letters, a word no list knows.
+    last = toks[i - 1].low
+    if i - k >= 2 and i < len(toks) and toks[i].low.isdigit() and is_rare(last):
+        i -= 1 if not (is_first_name(last) or is_surname(last)) else 0
     if i < len(toks) and toks[i].low in ("and", "&", "n"):
         i += 1
     rest = toks[i:]
     if not rest or not any(t.low.isdigit() for t in rest):
         return
-    if not all(t.low.isdigit() or (len(t.low) <= 8 and _code_word(t.low)) for t in rest):
+    if not all(
+        t.low.isdigit() or ((len(t.low) <= 8 or is_rare(t.low)) and _code_word(t.low)) for t in rest
+    ):
         return
     numbers = [t.low for t in rest if t.low.isdigit()]
     # Quantities ("fries 1"), model years ("honda crv 2016") and dates are no codes.
-    if sum(map(len, numbers)) < 3 or any(_YEARISH.fullmatch(n) for n in numbers):
+    # Fewer digits do with letters no dictionary knows ("frty 65 rt", "fgfd 4 shs") or a
+    # leading zero ("billa 07"), which no quantity has.
+    lettered = any(t.low.isalpha() and len(t.low) >= 3 and is_rare(t.low) for t in rest)
+    # ... or letters and digits together long enough for a code ("allen and sf 51").
+    lettered = lettered or (
+        any(t.low.isalpha() for t in rest) and sum(len(t.low) for t in rest) >= 4
+    )
+    zero = any(n.startswith("0") for n in numbers)
+    if sum(map(len, numbers)) < 3 and not lettered and not zero:
+        return
+    if any(_YEARISH.fullmatch(n) for n in numbers):
         return
     if any(t.low in _UNITS for t in rest) or toks[0].low in _MONTHS:
         return
@@ -293,10 +332,30 @@ def _code_after_name(
     yield rest[0].start, rest[-1].end, PiiType.ID
 
 
+def _code_turn(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
+    """A short turn that is only words no dictionary knows and digits ("uiiiu 99", "jj 55
+    sukf", "vinayak 007"): a code typed as an answer (a password, an account), not a year, an
+    amount ("rebatingg $1499") or a round model number ("psrew 400")."""
+    numbers = [t.low for t in toks if t.low.isdigit()]
+    words = [t.low for t in toks if not t.low.isdigit()]
+    if not numbers or not words or sum(map(len, numbers)) < 2:
+        return
+    if any(ch in "$£€" for ch in text) or (len(numbers) == 1 and numbers[0].endswith("00")):
+        return
+    if not all(w.isalpha() and (is_rare(w) or len(w) <= 2) and w not in _FUNCTION for w in words):
+        return
+    if not any(len(w) >= 3 for w in words) or any(_YEARISH.fullmatch(n) for n in numbers):
+        return
+    if any(w in _UNITS or w in _MONTHS or w in _ORDINAL or is_car_make(w) for w in words):
+        return  # "maruti 800": a car model; "19 th jube": a date
+    yield toks[0].start, toks[-1].end
+
+
 _NAME_LEAD = frozenset(["name", "its", "it's", "this", "is", "i", "am", "im", "my", "yes", "ok"])
 _YEARISH = re.compile(
     r"(?:19[5-9]\d|20[0-3]\d|[01]\d[0-3]\d(?:19|20)\d\d)"
 )  # a year, a mmddyyyy date
+_ORDINAL = frozenset(["st", "nd", "rd", "th"])
 _UNITS = frozenset(["cc", "kg", "km", "kms", "qty", "pcs", "nos", "lbs", "gb", "mb", "hp", "ml"])
 _MONTHS = frozenset(
     """

@@ -365,3 +365,24 @@ def find_lead_name(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
 
 
 _YEARISH = re.compile(r"(?:19|20)\d\d")
+
+
+def with_initials(
+    text: str, toks: list[_Tok], found: list[tuple[int, int, PiiType]]
+) -> list[tuple[int, int, PiiType]]:
+    """A name hit followed by a middle initial ("john m 7504 taylor drive", "donald m palmer"):
+    the initial is part of the name when a street line or a surname follows it (before other
+    digits it may be a code's letter: "kannan j 87 g 54")."""
+    streets = {s for s, _, kind in found if kind is PiiType.ADDRESS}
+    out = list(found)
+    for s, e, kind in found:
+        if kind is not PiiType.NAME:
+            continue
+        i = next((k for k, t in enumerate(toks) if t.start > e), None)
+        if i is None or i + 1 >= len(toks) or not _joined(text, toks[i - 1], toks[i]):
+            continue
+        low, nxt = toks[i].low, toks[i + 1].low
+        initial = len(low) == 1 and low.isalpha() and low not in ("i", "a")
+        if initial and (toks[i + 1].start in streets or is_surname(nxt)):
+            out.append((s, toks[i].end, PiiType.NAME))
+    return out

@@ -13,7 +13,11 @@ nor held against precision (MultiDoGO's e-mails written without punctuation, cit
 
 Scoring, span by span (as ``winnow pii measure`` on generated text):
 
-* a planted value is *recalled* when none of its characters survives redaction;
+* a planted value is *recalled* when none of its characters survives redaction; whitespace
+  and punctuation *between* two hits inside the value reveal nothing and do not count as
+  survivors (``<ADDRESS> <PHONE>`` for a label spanning an address and a phone number), while a
+  letter or digit left anywhere, or a separator at the value's edge, still does (since
+  2026-12-06, ``_survives``: figures measured before are not comparable);
 * a hit is a *false positive* when it removes no character of a planted or ignored value.
 
 ``load_conversations(path, part)`` keeps a fixed ~30% of conversations (by a hash of the id)
@@ -179,6 +183,26 @@ def _mark(n: int, spans: Iterable[tuple[int, int]]) -> bytearray:
     return marks
 
 
+def _survives(text: str, covered: bytearray, start: int, end: int) -> bool:
+    """Whether any character of ``text[start:end]`` survives the hits marked in ``covered``.
+
+    An uncovered run survives when it holds a letter or digit, or touches the value's edge; a
+    run of only whitespace and punctuation between two hits does not.
+    """
+    i = start
+    while i < end:
+        if covered[i]:
+            i += 1
+            continue
+        j = i
+        while j < end and not covered[j]:
+            j += 1
+        if i == start or j == end or any(c.isalnum() for c in text[i:j]):
+            return True
+        i = j
+    return False
+
+
 def evaluate_conversations(conversations: list[Conversation]) -> RealTextReport:
     """Redact every conversation turn by turn (with its context) and score the hits."""
     report = RealTextReport()
@@ -199,7 +223,7 @@ def evaluate_conversations(conversations: list[Conversation]) -> RealTextReport:
             )
             for s, e, t in planted:
                 report.planted[t] += 1
-                if all(covered[s:e]):
+                if not _survives(text, covered, s, e):
                     report.recalled[t] += 1
                 else:
                     report.missed_examples[(t, text[s:e])] += 1

@@ -12,6 +12,7 @@ from winnow.pii.gazetteer import (
     STATE_CODES,
     STATES,
     WEAK_STREET,
+    is_car_make,
     state_at,
     street_word,
 )
@@ -125,6 +126,7 @@ def find_place_turn(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     ):
         yield toks[0].start, toks[-1].end
         return
+    yield from _numbered_place_turn(toks, lows)
     if not 2 <= len(toks) <= 7 or not any(street_word(t.low) for t in toks[1:]):
         return
     rare = plain = 0
@@ -147,9 +149,48 @@ def find_place_turn(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
                 return
             plain += 1
     # One ordinary word may be a place ("pune") or, before a strong street type, the street's
-    # name ("memorial street").
+    # name ("memorial street"); two names no dictionary knows carry two ordinary words
+    # ("muthuraja mm shopping mall kambur us").
     strong = len(lows) == 2 and street_word(lows[1]) and lows[1] not in WEAK_STREET
-    if plain <= 1 and (rare or strong):
+    if (plain <= 1 and (rare or strong)) or (rare >= 2 and plain <= 2):
+        yield toks[0].start, toks[-1].end
+
+
+_YEARLIKE = re.compile(r"(?:19|20)\d\d")
+_YES = frozenset(["yes", "yeah", "ya", "ok", "okay", "sure", "its", "it's"])
+_AFTER_NUMBER = frozenset(["th", "st", "nd", "rd", "gb", "mb", "tb", "kg", "km", "pc", "pcs"])
+
+
+def _numbered_place_turn(toks: list[_Tok], lows: list[str]) -> Iterator[tuple[int, int]]:
+    """A turn that is a house number, an initial or a name, places no dictionary knows and a
+    postal code ("98 f veppadai", "425 raj madurai", "118 p karai 600 104"), maybe after a
+    phone number or a "yes". A number under 10 is a quantity ("2 agua frescas"), one like a
+    year a model year ("2017 subaru forester"), and one before an ordinal or a unit a date or a
+    size ("25 th seseptemb", "10 gb okab")."""
+    # After a phone number ("8940561959 518 p karur 600 00") or a "yes": the address follows.
+    lead = 1 if lows and (lows[0] in _YES or (lows[0].isdigit() and len(lows[0]) >= 9)) else 0
+    toks, lows = toks[lead:], lows[lead:]
+    if not 3 <= len(toks) <= 7 or not (lows[0].isdigit() and 2 <= len(lows[0]) <= 5):
+        return
+    if _YEARLIKE.fullmatch(lows[0]) or lows[1] in _AFTER_NUMBER or is_car_make(lows[1]):
+        return
+    k = 1
+    while k < len(lows) and not lows[k].isdigit():
+        k += 1
+    words, tail = lows[1:k], lows[k:]
+    if not 2 <= len(words) <= 4 or not all(w.isdigit() for w in tail):
+        return
+    rare = plain = 0
+    for w in words:
+        if not w.isalpha() or (w in _FUNCTION and len(w) > 1):  # an initial: "74 k ..."
+            return
+        if len(w) >= 4 and zipf(w) < 3.0:
+            rare += 1
+        elif not (len(w) == 1 or w in _DIRECTION or w in STATES or w in COUNTRIES):
+            if zipf(w) >= 5.0:
+                return
+            plain += 1
+    if rare and plain <= 1:
         yield toks[0].start, toks[-1].end
 
 
@@ -237,3 +278,19 @@ def find_cued_address(text: str, toks: list[_Tok], cased: bool) -> Iterator[tupl
         ):
             j += 1
         yield toks[i].start, toks[j - 1].end
+
+
+_UNIT_WORDS = frozenset(["flat", "suite", "apt", "apartment", "door", "plot"])
+
+
+def find_units(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
+    """A flat, suite or door and its number ("flat no 25", "suite 5 a 1204", "door 10254"):
+    part of an address, joined to the street line that may follow."""
+    for i, tok in enumerate(toks[:-1]):
+        if tok.low not in _UNIT_WORDS:
+            continue
+        j = i + 1
+        if toks[j].low in ("no", "number", "#") and j + 1 < len(toks):
+            j += 1
+        if toks[j].low.isdigit() and len(toks[j].low) <= 6 and _joined(text, toks[j - 1], toks[j]):
+            yield tok.start, toks[j].end

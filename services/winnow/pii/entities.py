@@ -29,6 +29,7 @@ from winnow.pii.addresses import find_regions
 from winnow.pii.expect import Expect, expectation, turn_expectations
 from winnow.pii.gazetteer import is_car_make
 from winnow.pii.lexicon import is_first_name, is_rare, is_surname, zipf
+from winnow.pii.mailing import with_addressees
 from winnow.pii.names import (
     HEDGES,
     find_answer,
@@ -213,7 +214,8 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
         found += list(_code_after_name(text, toks, found))
     if digits and 2 <= len(toks) <= 4:
         found += [(s, e, PiiType.ID) for s, e in _code_turn(text, toks)]
-    return _house_numbers(text, with_initials(text, toks, _no_organisations(toks, found)))
+    found = _house_numbers(text, with_initials(text, toks, _no_organisations(toks, found)))
+    return with_addressees(text, toks, found)  # "donald m palmer | 2595 pearlman avenue
 
 
 # "company name is shivaay infotech", "app name skype", "car name hyundai xcent": what the

@@ -37,3 +37,48 @@ def test_addressee_before_the_house_number_is_part_of_the_address(text: str, exp
 )
 def test_words_before_the_house_number_that_name_no_one_stay(text: str, kept: str) -> None:
     assert _clean(text) == f"{kept} <ADDRESS>"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # USPS suffixes the street rule lacked ("rapid", "ramp", "beach") and numbered roads.
+        ("1186 alice rapid smithmouth hawaii 23026", "<ADDRESS>"),
+        ("9865 route 118 farmingdale ny 675", "<ADDRESS>"),
+        ("1950 hwy 6 sugar land tx 77478 usa", "<ADDRESS>"),
+        # A turn that is an address ending at a listed city or state.
+        ("juhu beach mumbai", "<ADDRESS>"),
+        ("gandhi 789 delhi us", "<ADDRESS>"),
+        ("miami 20130", "<ADDRESS>"),
+        ("goa and 130691", "<ADDRESS>"),
+        ("mani street arasankuttai salem 636111", "<ADDRESS>"),
+        # A city close after "address is"; "no" and a house number after "address".
+        ("my new address is windsor hills kolkata india", "my new address is <ADDRESS>"),
+        ("my new address no 19 kodambakkam chennai 34", "my new address <ADDRESS>"),
+        # A state's code ending a named street line, or after "in" and a city.
+        ("change it to geller st springfield oh", "change it to <ADDRESS>"),
+        ("the gas station in ronkonkoma ny at 450 pm", "the gas station in <ADDRESS> at 450 pm"),
+        ("south bend in 46617", "<ADDRESS>"),
+    ],
+)
+def test_place_lines(text: str, expected: str) -> None:
+    assert _clean(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i take route 66 daily",
+        "mumbai to chennai",
+        "chennai",
+        "i live in chicago",
+        "delhi 2 persons",
+        "hyderabad biryani please",
+        "i paid in 12345",
+        "i am in pune ok",
+        "i was in la",
+        "my address is no longer valid",
+    ],
+)
+def test_cities_in_chat_stay(text: str) -> None:
+    assert _clean(text) == text

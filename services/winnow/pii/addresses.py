@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from winnow.pii.cities import is_city
 from winnow.pii.gazetteer import COUNTRIES, STATE_CODES, STATE_PAIRS, STATES, state_at
-from winnow.pii.lexicon import is_rare
+from winnow.pii.lexicon import CHAT_WORDS, is_rare
 from winnow.pii.tokens import FUNCTION as _FUNCTION
 from winnow.pii.tokens import Tok as _Tok
 from winnow.pii.tokens import joined as _joined
@@ -25,6 +26,30 @@ def _is_zip(low: str) -> bool:
 def _zip_at(text: str, toks: list[_Tok], k: int) -> bool:
     """Is token ``k`` a zip code joined to the word before it?"""
     return k < len(toks) and _is_zip(toks[k].low) and _joined(text, toks[k - 1], toks[k])
+
+
+# Words of a city's name that are English too ("south bend", "fort worth", "palm beach").
+_PLACE_WORDS = frozenset(
+    ["north", "south", "east", "west", "new", "old", "fort", "port", "saint", "mount", "bend"]
+)
+
+
+def _placed_code(text: str, toks: list[_Tok], i: int) -> bool:
+    """A USPS code after "in" and a city no dictionary knows or a listed one, without a zip
+    ("a gas station in ronkonkoma ny")."""
+    low = toks[i].low
+    if low not in STATE_CODES or low in _FUNCTION or low in CHAT_WORDS:
+        return False
+    start = _city_back(text, toks, i)
+    return (
+        0 < start < i
+        and toks[start - 1].low in ("in", "at", "near")
+        and all(is_rare(t.low) or is_city(t.low) for t in toks[start:i])
+    )
+
+
+def _zip5_at(text: str, toks: list[_Tok], k: int) -> bool:
+    return _zip_at(text, toks, k) and len(toks[k].low) == 5
 
 
 def _city_back(text: str, toks: list[_Tok], i: int, most: int = 3) -> int:
@@ -49,9 +74,15 @@ def find_regions(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     n = len(toks)
     # Fast path: every rule starts at a state, a "from" word or a number.
     for i in [k for k, w in enumerate(lows) if w[0].isdigit() or w in _STARTS]:
-        width = state_at(lows, i, i + 1 < n and _is_zip(lows[i + 1]))
+        placed = _placed_code(text, toks, i)
+        width = state_at(lows, i, placed or (i + 1 < n and _is_zip(lows[i + 1])))
         code = width == 1 and lows[i] not in STATES
-        if code and (lows[i] in _FUNCTION or _city_back(text, toks, i) == i):
+        # "south bend in 46617": a code that is also a word needs a city and a 5-digit zip.
+        worded = code and lows[i] in _FUNCTION
+        if worded and _zip5_at(text, toks, i + 1):
+            start = _city_back(text, toks, i)
+            worded = not all(w in _PLACE_WORDS or is_rare(w) or is_city(w) for w in lows[start:i])
+        if code and (worded or _city_back(text, toks, i) == i):
             width = 0  # "in 2019", "or 7402": a USPS code needs a city before it
         if width:
             end = i + width
@@ -75,7 +106,13 @@ def find_regions(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
             start = _city_back(text, toks, i)
             # A turn that is only a place ("new york", "woodbridge virginia") answers "where?".
             alone = start == 0 and end == n and not code
-            if has_zip or country or alone or (i > 0 and lows[i - 1] in ("address", "from")):
+            if (
+                has_zip
+                or country
+                or alone
+                or placed
+                or (i > 0 and lows[i - 1] in ("address", "from"))
+            ):
                 if start == i and width == 1 and not (has_zip or country or alone):
                     continue
                 yield toks[start].start, toks[end - 1].end

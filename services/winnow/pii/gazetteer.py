@@ -68,7 +68,8 @@ STREET = frozenset(
     shores skyway spring springs spur station stravenue stream summit throughway trace track
     trafficway tunnel turnpike underpass union valley viaduct view views village ville vista
     walk wall well wells nagar colony salai puram pet palayam kottai kovil ganj sadak marg
-    chowk bagh vihar enclave residency layout extn
+    chowk bagh vihar enclave residency layout extn anex arcade bayou beach bridge crossroad
+    radial ramp rapid rue
     """.split()  # noqa: SIM905
 )
 # Street words that are ordinary English or chat too often to end a street line on their own.
@@ -77,7 +78,7 @@ WEAK_STREET = frozenset(
     main close way box key run pass point well rest park light lights green view views field
     fields spring union track trace walk wall mission lock loop center centre club common
     camp bend port forest island river lake lakes hill hills store mount block floor
-    building tower market mall complex gate cross station pet
+    building tower market mall complex gate cross station pet bridge arcade
     """.split()  # noqa: SIM905
 )
 # A street word glued to what follows in unpunctuated chat ("streetmanchester").

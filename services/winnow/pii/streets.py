@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from winnow.pii.cities import find_city_turn, is_city
 from winnow.pii.gazetteer import (
     COUNTRIES,
     STATE_CODES,
@@ -57,6 +58,10 @@ def find_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int
     for i, tok in enumerate(toks):
         if not (tok.low.isdigit() and len(tok.low) <= 6) and tok.low not in ("no", "#"):
             continue
+        road = _numbered_road(text, toks, i)
+        if road:
+            yield tok.start, toks[_place_tail(text, toks, road, cased, 9) - 1].end
+            continue
         for k in range(i + 1, min(len(toks), i + 6)):
             if not _joined(text, toks[k - 1], toks[k], " ,"):
                 break
@@ -79,6 +84,34 @@ def find_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int
                 break
             if lows[k] in _ADDRESS_STOP:
                 break
+
+
+# Roads known by their number: "1950 hwy 6", "9865 route 118", "12 county road 5".
+_NUMBERED_ROADS = frozenset(["route", "rte", "hwy", "highway", "sr", "fm"])
+
+
+def _numbered_road(text: str, toks: list[_Tok], i: int) -> int:
+    """Index past "route 118" when a house number at ``i`` is followed by a numbered road."""
+    k = i + 1
+    if (
+        k + 1 < len(toks)
+        and toks[k].low in ("county", "state", "us")
+        and toks[k + 1].low
+        in (
+            "road",
+            "rd",
+            "route",
+            "highway",
+            "hwy",
+        )
+    ):
+        k += 1
+    if k + 1 >= len(toks) or (toks[k].low not in _NUMBERED_ROADS and k == i + 1):
+        return 0
+    n = toks[k + 1]
+    if not (n.low.isdigit() and len(n.low) <= 4 and _joined(text, toks[i], toks[i + 1])):
+        return 0
+    return k + 2 if _joined(text, toks[k], n) else 0
 
 
 def find_numbered_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
@@ -127,6 +160,7 @@ def find_place_turn(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
         yield toks[0].start, toks[-1].end
         return
     yield from _numbered_place_turn(toks, lows)
+    yield from find_city_turn(toks)
     if not 2 <= len(toks) <= 7 or not any(street_word(t.low) for t in toks[1:]):
         return
     rare = plain = 0
@@ -226,6 +260,9 @@ def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tup
                 toks[end].low.isdigit()
                 or is_rare(toks[end].low, 4.0)
                 or cased
+                or is_city(toks[end].low)
+                # "geller st springfield oh": a state's code ends the turn
+                or (toks[end].low in STATE_CODES and end + 1 == len(toks))
                 # "daulat ganj new delhi": a direction word before a place name
                 or (
                     toks[end].low in _DIRECTION
@@ -246,12 +283,19 @@ def find_cued_address(text: str, toks: list[_Tok], cased: bool) -> Iterator[tupl
         if m.group()[0] == "A" and not re.search(r"(?:is|:)\s*$", m.group()):
             continue  # "Address Book", "Shipping Address" option: an interface label
         i = starts.get(m.end())
-        if i is None or toks[i].low in _ADDRESS_STOP or toks[i].low in _FUNCTION:
+        if i is None or toks[i].low in _ADDRESS_STOP:
+            continue
+        # "address no 19 kodambakkam chennai": "no" and a house number open the line.
+        house = toks[i].low == "no" and i + 1 < len(toks) and toks[i + 1].low.isdigit()
+        if toks[i].low in _FUNCTION and not house:
             continue
         first = toks[i]
         if first.low.isdigit() and text[first.end : first.end + 1] in (".", ")"):
             continue  # "your address:  1. Start by ...": a numbered step
-        placed = state_at([t.low for t in toks[i : i + 2]], 0, False) > 0
+        # "address is windsor hills kolkata india": a listed city or state close after the cue.
+        placed = state_at([t.low for t in toks[i : i + 2]], 0, False) > 0 or any(
+            is_city(t.low) for t in toks[i : i + 4]
+        )
         # "address western street", "address s gartner ave": a street type right after the
         # first word (or after a direction and a name).
         at = i + 2 if first.low in _DIRECTION else i + 1
@@ -263,6 +307,7 @@ def find_cued_address(text: str, toks: list[_Tok], cased: bool) -> Iterator[tupl
         )
         if not (
             first.low.isdigit()
+            or house
             or placed
             or typed
             or is_rare(first.low)

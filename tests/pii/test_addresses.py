@@ -82,3 +82,36 @@ def test_place_lines(text: str, expected: str) -> None:
 )
 def test_cities_in_chat_stay(text: str) -> None:
     assert _clean(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A state's or a person's name before a plain street type is the street's name.
+        ("michigan avenue suite 1170 chicago il 60611", "<ADDRESS>"),
+        ("554 and kennedy street zl 99512", "<ADDRESS>"),
+        # A direction word opening the name; a street word after it; a phone number after.
+        ("change my address to new naaya bazaar hyderabad", "change my address to <ADDRESS>"),
+        ("my street adders is paanisamy nagar street", "my street adders is <ADDRESS>"),
+        ("muthuraja mmm shoping mall kambur us 9788990789", "<ADDRESS> <ID>"),
+        # A ZIP+4 after the state, a zip after a city, a place no dictionary knows and a country.
+        ("po box 34628 seattle wa 981551628 us", "<ADDRESS>"),
+        ("city name athens 98705", "city name <ADDRESS>"),
+        ("wasington usa", "<ADDRESS>"),
+    ],
+)
+def test_more_street_lines(text: str, expected: str) -> None:
+    assert _clean(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("let john drive", "let <NAME> drive"),  # "drive" after a name is a verb
+        ("2 and 3 main street", "2 and <ADDRESS>"),  # a quantity, not a house number
+        ("i want usa", "i want usa"),
+        ("2 pizzas and 12345", "2 pizzas and <ID>"),
+    ],
+)
+def test_street_lines_do_not_grow_over_chat(text: str, expected: str) -> None:
+    assert _clean(text) == expected

@@ -85,6 +85,10 @@ def find_city_turn(toks: list[_Tok]) -> Iterator[tuple[int, int]]:
         return
     c = next((k for k in range(a, b) if is_city(lows[k])), None)
     if c is None:
+        # "wasington usa": words no dictionary knows and a country ("us" is a word too).
+        country = b - a <= 3 and lows[b - 1] in COUNTRIES and lows[b - 1] != "us"
+        if country and all(is_rare(w) for w in lows[a : b - 1]):
+            yield toks[a].start, toks[b - 1].end
         return
     end = c + 1
     while end < b and (lows[end] in COUNTRIES or state_at(lows, end, False) or is_city(lows[end])):

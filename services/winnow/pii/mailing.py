@@ -2,7 +2,7 @@
 pearlman avenue ...", "megasystems inc 799 e dragram suite 5 a ...") is part of the address
 line, as on an envelope. ``with_addressees`` runs after the detectors of
 ``winnow.pii.entities`` and stretches every street line that starts at a house number over
-the names right before it."""
+the names right before it, and over the zip code right after it."""
 
 from __future__ import annotations
 
@@ -59,14 +59,30 @@ def with_addressees(
     """``found`` plus, for each address hit that starts at a house number, the name or firm
     written right before it ("cassin dolores | 317 yolanda forges ..."), as one address."""
     starts = {t.start: i for i, t in enumerate(toks)}
+    ends = {t.end: i for i, t in enumerate(toks)}
     out = list(found)
     for s, e, kind in found:
         if kind is not PiiType.ADDRESS:
             continue
-        i = starts.get(s)
-        if i is None or i == 0 or not _house_number_at(toks, i):
+        i, j = starts.get(s), ends.get(e)
+        if j is not None and _zip_after(text, toks, j):
+            out.append((s, toks[j + 1].end, PiiType.ADDRESS))
+        if i is None or i == 0:
             continue
-        k = _addressee_start(text, toks, i)
-        if k < i:
-            out.append((toks[k].start, e, PiiType.ADDRESS))
+        if _house_number_at(toks, i):
+            k = _addressee_start(text, toks, i)
+            if k < i:
+                out.append((toks[k].start, e, PiiType.ADDRESS))
+        # "554 and kennedy street zl 99512": a turn that opens with the house number and "and".
+        elif i == 2 and toks[1].low == "and" and toks[0].low.isdigit() and len(toks[0].low) <= 5:
+            out.append((toks[0].start, e, PiiType.ADDRESS))
     return out
+
+
+def _zip_after(text: str, toks: list[_Tok], j: int) -> bool:
+    """Is the token after an address's last token ``j`` its zip or PIN code ("city name
+    athens 98705")?"""
+    if j + 1 >= len(toks) or not _joined(text, toks[j], toks[j + 1]):
+        return False
+    low = toks[j + 1].low
+    return low.isdigit() and 5 <= len(low) <= 6 and not toks[j].low.isdigit()

@@ -17,7 +17,7 @@ from winnow.pii.gazetteer import (
     state_at,
     street_word,
 )
-from winnow.pii.lexicon import is_rare, zipf
+from winnow.pii.lexicon import is_first_name, is_rare, is_surname, zipf
 from winnow.pii.tokens import FUNCTION as _FUNCTION
 from winnow.pii.tokens import Tok as _Tok
 from winnow.pii.tokens import joined as _joined
@@ -45,7 +45,12 @@ def _place_tail(text: str, toks: list[_Tok], end: int, cased: bool, most: int) -
         and end - start < most
         and _joined(text, toks[end - 1], toks[end], " ,")
         and _place_word(toks[end], cased)
-        and not (toks[end].low.isdigit() and len(toks[end].low) >= 9)  # a phone number
+        # A phone number; nine digits after a state's code are a ZIP+4 ("wa 981551628").
+        and not (
+            toks[end].low.isdigit()
+            and len(toks[end].low) >= 9
+            and not (len(toks[end].low) == 9 and toks[end - 1].low in STATE_CODES)
+        )
     ):
         end += 1
     return end
@@ -145,6 +150,9 @@ def find_place_turn(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     """A turn that is only an address: a street-type word, even an ordinary one ("complex",
     "mall"), among names no dictionary knows, a house number, directions, states and
     countries ("muthuraja 143 complex pune", "gokul complex madurai", "memorial street")."""
+    # "muthuraja mmm shoping mall kambur us 9788990789": a phone number after the address.
+    while len(toks) > 2 and toks[-1].low.isdigit() and len(toks[-1].low) >= 9:
+        toks = toks[:-1]
     lows = [t.low for t in toks]
     # "no 87 thav hukkam va 65": "no" and a house number, then names no dictionary knows.
     if (
@@ -228,6 +236,23 @@ def _numbered_place_turn(toks: list[_Tok], lows: list[str]) -> Iterator[tuple[in
         yield toks[0].start, toks[-1].end
 
 
+# Street types that name no verb or thing in chat: a person's or a state's name before one
+# is a street's ("kennedy street", "michigan avenue"), unlike "sam drive" or "john way".
+_PLAIN_TYPES = frozenset(
+    ["street", "st", "avenue", "ave", "road", "rd", "lane", "ln", "boulevard", "blvd", "nagar"]
+)
+
+
+def _street_name(low: str, street: str, before: int) -> bool:
+    """Is ``low`` a street's name right before the street type ``street`` (``before``
+    words in between): a state, a listed city, or a name that is no common word."""
+    if before or street not in _PLAIN_TYPES:
+        return False
+    if low in STATES or is_city(low):
+        return True
+    return (is_surname(low) or is_first_name(low)) and zipf(low) < 4.5
+
+
 def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
     """A street-type word after one to three words that are not English ("nethaji nagar",
     "Primrose Lane"), then the city: a street line without a house number."""
@@ -242,7 +267,11 @@ def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tup
             i > 0
             and k - i < 3
             and _joined(text, toks[i - 1], toks[i], " ,")
-            and (is_rare(toks[i - 1].low) or (cased and toks[i - 1].text[0].isupper()))
+            and (
+                is_rare(toks[i - 1].low)
+                or (cased and toks[i - 1].text[0].isupper())
+                or _street_name(toks[i - 1].low, tok.low, k - i)
+            )
             and toks[i - 1].low not in _FUNCTION
         ):
             i -= 1
@@ -250,6 +279,9 @@ def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tup
             i += 1  # the direction word alone is no street name
         if i == k:
             continue
+        # "new naaya bazaar": a direction word opens the name.
+        if i > 0 and toks[i - 1].low in _DIRECTION and _joined(text, toks[i - 1], toks[i]):
+            i -= 1
         end = k + 1
         while (
             end < len(toks)
@@ -261,6 +293,7 @@ def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tup
                 or is_rare(toks[end].low, 4.0)
                 or cased
                 or is_city(toks[end].low)
+                or street_word(toks[end].low)
                 # "geller st springfield oh": a state's code ends the turn
                 or (toks[end].low in STATE_CODES and end + 1 == len(toks))
                 # "daulat ganj new delhi": a direction word before a place name

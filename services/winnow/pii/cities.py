@@ -70,6 +70,8 @@ def find_city_turn(toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     city or state, then its state, country and zip ("juhu beach mumbai", "windsor hills kolkata
     india", "sam 202 california", "miami 20130"). A phone number may come before or after; a
     city alone, or after ordinary words, is no address."""
+    if len(toks) > 16:
+        return  # leads, two phone numbers and seven address words at most: a long message
     lows = [t.low for t in toks]
     a, b = 0, len(lows)
     while a < b and (lows[a] in _LEADS or (lows[a].isdigit() and len(lows[a]) >= 9)):

@@ -58,6 +58,8 @@ def with_addressees(
 ) -> list[tuple[int, int, PiiType]]:
     """``found`` plus, for each address hit that starts at a house number, the name or firm
     written right before it ("cassin dolores | 317 yolanda forges ..."), as one address."""
+    if not any(kind is PiiType.ADDRESS for _, _, kind in found):
+        return found  # most messages: no street line to stretch
     starts = {t.start: i for i, t in enumerate(toks)}
     ends = {t.end: i for i, t in enumerate(toks)}
     out = list(found)

@@ -1,6 +1,6 @@
 """Words and numbers a detector would take that are no personal data (interjections, terms of
 endearment, titles, venues, amounts, decades, short order-like numbers), each next to the
-personal value that the same rule must still take."""
+personal value that the same rule must still take; and the identity-check code rule."""
 
 from __future__ import annotations
 
@@ -98,6 +98,23 @@ def test_venue_after_the_is_no_name(text: str, expected: list[tuple[str, str]]) 
     ],
 )
 def test_amounts_decades_and_pauses_are_no_values(
+    turns: tuple[tuple[str, str], ...], expected: list[tuple[str, str]]
+) -> None:
+    assert _hits(*turns) == expected
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        # The security code after the last four digits, the questions missing from the log.
+        ((("customer", "6543"), ("customer", "238")), [("238", "id")]),
+        ((("customer", "6543"), ("agent", "and the code?"), ("customer", "420")), [("420", "id")]),
+        # A round amount after the four digits, or a code after something else, is left.
+        ((("customer", "6543"), ("customer", "250")), []),
+        ((("customer", "hotel 250"), ("customer", "238")), []),
+    ],
+)
+def test_code_after_four_digits(
     turns: tuple[tuple[str, str], ...], expected: list[tuple[str, str]]
 ) -> None:
     assert _hits(*turns) == expected

@@ -118,3 +118,26 @@ def test_code_after_four_digits(
     turns: tuple[tuple[str, str], ...], expected: list[tuple[str, str]]
 ) -> None:
     assert _hits(*turns) == expected
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        # A date of birth, asked for or said to be one, is taken whole.
+        (
+            (
+                ("agent", "Could you provide your date of birth, please?"),
+                ("customer", "Um, May 8, 1927."),
+            ),
+            [("May 8, 1927", "id")],
+        ),
+        ((("customer", "My date of birth is July 15, 1990."),), [("July 15, 1990", "id")]),
+        # Other dates are left: a payment's, or one before the cue.
+        ((("customer", "I paid on July 15, 1990."),), []),
+        ((("agent", "When did it happen?"), ("customer", "May 8, 2020")), []),
+    ],
+)
+def test_dates_of_birth(
+    turns: tuple[tuple[str, str], ...], expected: list[tuple[str, str]]
+) -> None:
+    assert _hits(*turns) == expected

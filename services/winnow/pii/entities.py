@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 
 from winnow.pii.addresses import find_regions
+from winnow.pii.birth import find_birth_dates
 from winnow.pii.expect import Expect, expectation, turn_expectations
 from winnow.pii.gazetteer import is_car_make
 from winnow.pii.lexicon import is_first_name, is_rare, is_surname, zipf
@@ -210,6 +211,7 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
     found += list(find_answer(toks, expect))
     found += [(s, e, PiiType.NAME) for s, e in find_lead_name(text, toks)]
     found = no_amounts(text, found)
+    found += [(s, e, PiiType.ID) for s, e in find_birth_dates(text, expect)]
     if cased and expect & Expect.CREDENTIAL:
         found += [(s, e, PiiType.CREDENTIAL) for s, e in _titled_answers(text, toks)]
     if digits and len(toks) <= 7:

@@ -44,6 +44,11 @@ def _hits(*turns: tuple[str, str]) -> list[tuple[str, str]]:
         # "Either!" picks a PIN and gives none; a maiden name answer is a value.
         ((("agent", "Which PIN do you choose?"), ("customer", "Either!")), []),
         ((("agent", _MAIDEN), ("customer", "Stanton")), [("Stanton", "name")]),
+        # A title alone is a pet's name ("Duke", "Princess"): only before a name is it a title.
+        (
+            (("agent", _PET), ("customer", "Oh that was Duke. He was a good dog.")),
+            [("Duke", "credential")],
+        ),
         # After a security question: not the interjection, the title or who the agent is taken
         # for, but the pet's name.
         (

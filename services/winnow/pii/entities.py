@@ -330,12 +330,17 @@ _NUMBER_TALK = re.compile(r"(?i)\b(?:pin|password|passcode|account (?:number|no)
 def _titled_answers(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     """After a security question, capitalised words are the answer ("My poor Poppy."), outside
     questions, exclamations and titles."""
-    for tok in toks:
+    for n, tok in enumerate(toks):
         if not tok.text[0].isupper() or tok.text.isupper() or tok.low in _FUNCTION:
             continue
         if "'" in tok.low or "\u2019" in tok.low:  # "I'm", "I'd", "Can't"
             continue
-        if tok.low in INTERJECTIONS or tok.low in TITLES:  # "Gosh, ...", "Captain Nemo"
+        if tok.low in INTERJECTIONS:  # "Gosh, I think ..."
+            continue
+        # "Captain Nemo": the title before a name is not the answer ("Duke." alone, a pet's
+        # name, still is one).
+        nxt = toks[n + 1] if n + 1 < len(toks) else None
+        if tok.low in TITLES and nxt and nxt.text[0].isupper() and _joined(text, tok, nxt):
             continue
         before = text[: tok.start].rstrip()
         if before.lower().endswith((" you", " u")) and _asked(text, tok.end):

@@ -72,6 +72,32 @@ def test_star_scenario_values_are_planted(tmp_path: Path) -> None:
     assert [(i, t) for i, _, _, t in conv.planted] == [(1, "name"), (2, "name"), (2, "pin")]
 
 
+def test_star_dates_of_birth_are_planted_when_asked(tmp_path: Path) -> None:
+    """A date the customer types after the agent asks for a date of birth, or after saying
+    "my date of birth is", is a ``dob`` value; other dates and years are not (``dob=False``
+    gives the labels without them)."""
+    dialogue = {
+        "dialogue_id": 8,
+        "tasks": ["bank_fraud_report"],
+        "user_guide": [{"text": "You are Jane Doe. Your PIN is 9431."}],
+        "turns": [
+            {"speaker": "agent", "text": "Could you provide your date of birth, please?"},
+            {"speaker": "customer", "text": "Um, May 8, 1927."},
+            {"speaker": "agent", "text": "Are you ok?"},
+            {"speaker": "customer", "text": "Is this the 1930s? I paid 1500 on 2/3/2020."},
+            {"speaker": "customer", "text": "Jane Doe, my date of birth is 11/06/1971."},
+        ],
+    }
+    path = tmp_path / "star.jsonl"
+    path.write_text(json.dumps(dialogue) + "\n", encoding="utf-8")
+    [record] = list(convert_star(path))
+    conv = parse_conversation(record)
+    dobs = [conv.turns[i][1][s:e] for i, s, e, t in conv.planted if t == "dob"]
+    assert dobs == ["May 8, 1927", "11/06/1971"]
+    [old] = list(convert_star(path, dob=False))
+    assert all(p["type"] != "dob" for p in old["planted"])  # type: ignore[index,union-attr]
+
+
 @pytest.mark.parametrize(
     ("name", "floors"),
     [

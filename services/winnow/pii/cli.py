@@ -67,6 +67,14 @@ def convert_command(
         Path, typer.Option("--data", help="The corpus folder (or STAR's .jsonl file).")
     ],
     out: Annotated[Path, typer.Option("--out", help="Conversations JSONL to write.")],
+    dob: Annotated[
+        bool,
+        typer.Option(
+            "--dob/--no-dob",
+            help="STAR: plant the dates of birth customers type when asked (--no-dob: the "
+            "labels before 2026-12-06, scenario values only).",
+        ),
+    ] = True,
 ) -> None:
     """Turn a shared labelled corpus into the conversations format of ``measure``."""
     import json
@@ -79,7 +87,7 @@ def convert_command(
         path = data / "star_dialogues.shared.jsonl" if data.is_dir() else data
         if not path.is_file():
             raise typer.BadParameter(f"{path} does not exist: pass --data with STAR's jsonl")
-        records = convert_star(path)
+        records = convert_star(path, dob=dob)
     else:
         raise typer.BadParameter(f"unknown corpus {corpus!r}: use multidogo or star")
     count = 0

@@ -6,7 +6,7 @@ import re
 
 from winnow.pii.entities import Expect, turn_expectations
 from winnow.pii.redact import find_pii
-from winnow.pii.types import PiiSpan
+from winnow.pii.types import PiiSpan, PiiType
 
 # The normaliser joins consecutive turns of one speaker with a blank line.
 _TURN_BREAK = re.compile(r"\n[ \t]*\n")
@@ -41,4 +41,27 @@ def find_pii_in_turns(turns: list[tuple[str, str]]) -> list[list[PiiSpan]]:
     searched with that question's expectation, so a bare "Jane Doe" or "9431" is taken.
     """
     expects = turn_expectations(turns)
-    return [find_pii(text, e, entities=True) for (_, text), e in zip(turns, expects, strict=True)]
+    hits = [find_pii(text, e, entities=True) for (_, text), e in zip(turns, expects, strict=True)]
+    return _codes_after_numbers(turns, hits)
+
+
+_BARE_FOUR = re.compile(r"\s*\d{4}\s*")
+_BARE_THREE = re.compile(r"\s*(\d{3})\s*")
+
+
+def _codes_after_numbers(
+    turns: list[tuple[str, str]], hits: list[list[PiiSpan]]
+) -> list[list[PiiSpan]]:
+    """A bare three-digit turn right after the same speaker's bare four-digit turn ("6543",
+    then "238") is the next answer of an identity check (the last four of an SSN or a card,
+    then a card's security code), even when the questions are not in the log; a round amount
+    ("250", "300": a multiple of 50) is left."""
+    previous: dict[str, str] = {}
+    for i, (role, text) in enumerate(turns):
+        before, previous[role] = previous.get(role), text
+        m = _BARE_THREE.fullmatch(text)
+        if m is None or hits[i] or before is None or not _BARE_FOUR.fullmatch(before):
+            continue
+        if int(m.group(1)) % 50:
+            hits[i] = [PiiSpan(m.start(1), m.end(1), PiiType.ID)]
+    return hits

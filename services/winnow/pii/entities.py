@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 
 from winnow.pii.addresses import find_regions
+from winnow.pii.birth import find_birth_dates
 from winnow.pii.expect import Expect, expectation, turn_expectations
 from winnow.pii.gazetteer import is_car_make
 from winnow.pii.lexicon import is_first_name, is_rare, is_surname, zipf
@@ -39,6 +40,8 @@ from winnow.pii.names import (
     find_titled_names,
     with_initials,
 )
+from winnow.pii.nonpersonal import INTERJECTIONS, TITLES, no_amounts
+from winnow.pii.nonpersonal import no_organisations as _no_organisations
 from winnow.pii.places import (
     CODE,
     CODE_TRIGGERS,
@@ -208,6 +211,8 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
     found += [(s, e, PiiType.NAME) for s, e in find_lone_names(text, toks, cased)]
     found += list(find_answer(toks, expect))
     found += [(s, e, PiiType.NAME) for s, e in find_lead_name(text, toks)]
+    found = no_amounts(text, found)
+    found += [(s, e, PiiType.ID) for s, e in find_birth_dates(text, expect)]
     if cased and expect & Expect.CREDENTIAL:
         found += [(s, e, PiiType.CREDENTIAL) for s, e in _titled_answers(text, toks)]
     if digits and len(toks) <= 7:
@@ -216,72 +221,6 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
         found += [(s, e, PiiType.ID) for s, e in _code_turn(text, toks)]
     found = _house_numbers(text, with_initials(text, toks, _no_organisations(toks, found)))
     return with_addressees(text, toks, found)  # "donald m palmer | 2595 pearlman avenue
-
-
-# "company name is shivaay infotech", "app name skype", "car name hyundai xcent": what the
-# words after these name is no person (after "city name is" it is a place, an address part).
-# Nor is a name-like word before a firm's suffix ("jackson software company", "gowri inc").
-_THING_NAMED = frozenset(
-    """
-    company firm organisation organization office business shop store software app
-    application product brand car vehicle model restaurant hotel school college bank
-    """.split()  # noqa: SIM905
-)
-# Institutions: "Bank of America", "Sheffield University" name no person (surnames such as
-# Hall or Church are left out).
-_INSTITUTION = frozenset(
-    """
-    bank university college hospital airport museum theatre theater stadium
-    """.split()  # noqa: SIM905
-)
-_PLACE_NAMED = frozenset(["city", "town", "village", "area", "locality"])
-_NAME_CUE_END = frozenset(["am", "im", "i'm", "this", "mr", "mrs", "ms", "dear", "hi", "hello"])
-_FIRM_SUFFIX = frozenset(
-    """
-    company co infotech tech technologies technology software solution solutions pvt ltd
-    limited inc corp corporation llc systems soft infosys traders enterprises industries
-    musicals motors academy
-    """.split()  # noqa: SIM905
-)
-
-
-def _no_organisations(
-    toks: list[_Tok], found: list[tuple[int, int, PiiType]]
-) -> list[tuple[int, int, PiiType]]:
-    """``found`` without the name hits that name a company, an app, a car or a city."""
-    if not any(kind is PiiType.NAME for _, _, kind in found):
-        return found
-    lows = [t.low for t in toks]
-    cars = [is_car_make(w) for w in lows]
-    if not any(cars) and not any(
-        w in _THING_NAMED or w in _FIRM_SUFFIX or w in _INSTITUTION or w in _PLACE_NAMED
-        for w in lows
-    ):
-        return found
-    first = {t.start: i for i, t in enumerate(toks)}
-    last = {t.end: i for i, t in enumerate(toks)}
-    out = []
-    for s, e, kind in found:
-        i, j = first.get(s), last.get(e)
-        if kind is PiiType.NAME and i is not None and j is not None:
-            k = i - 1
-            while k >= 0 and k >= i - 2 and lows[k] in ("is", "was", "name", "called"):
-                k -= 1
-            if k >= 0 and lows[k] in _PLACE_NAMED:
-                out.append((s, e, PiiType.ADDRESS))  # "city name is davis": a place
-                continue
-            if (k >= 0 and lows[k] in _THING_NAMED) or lows[j] in _FIRM_SUFFIX:
-                continue
-            if lows[j] in _INSTITUTION:
-                continue
-            # "maruti suzuki", "honda crv": a car, unless a cue made it a name ("i am mercedes").
-            cued = "name" in lows[k + 1 : i] or "called" in lows[k + 1 : i]
-            if cars[i] and not cued and not (k >= 0 and lows[k] in _NAME_CUE_END):
-                continue
-            if j + 1 < len(lows) and (lows[j + 1] in _FIRM_SUFFIX or lows[j + 1] in _INSTITUTION):
-                continue
-        out.append((s, e, kind))
-    return out
 
 
 def _code_after_name(
@@ -391,13 +330,29 @@ _NUMBER_TALK = re.compile(r"(?i)\b(?:pin|password|passcode|account (?:number|no)
 
 
 def _titled_answers(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
-    """After a security question, capitalised words are the answer ("My poor Poppy.")."""
-    for tok in toks:
+    """After a security question, capitalised words are the answer ("My poor Poppy."), outside
+    questions, exclamations and titles."""
+    for n, tok in enumerate(toks):
         if not tok.text[0].isupper() or tok.text.isupper() or tok.low in _FUNCTION:
             continue
         if "'" in tok.low or "\u2019" in tok.low:  # "I'm", "I'd", "Can't"
             continue
+        if tok.low in INTERJECTIONS:  # "Gosh, I think ..."
+            continue
+        # "Captain Nemo": the title before a name is not the answer ("Duke." alone, a pet's
+        # name, still is one).
+        nxt = toks[n + 1] if n + 1 < len(toks) else None
+        if tok.low in TITLES and nxt and nxt.text[0].isupper() and _joined(text, tok, nxt):
+            continue
         before = text[: tok.start].rstrip()
+        if before.lower().endswith((" you", " u")) and _asked(text, tok.end):
+            continue  # "Are you Elvis?": who the agent is taken for, not the answer
         initial = not before or before[-1] in ".!?"
         if not initial or zipf(tok.low) < 4.0:
             yield tok.start, tok.end
+
+
+def _asked(text: str, start: int) -> bool:
+    """Whether the sentence going on at ``start`` ends with a question mark."""
+    ends = [i for i in (text.find(ch, start) for ch in ".!\n") if i >= 0]
+    return 0 <= text.find("?", start) < min(ends, default=len(text))

@@ -18,6 +18,8 @@ class Expect(Flag):
     USERNAME = auto()
     ASKED_BEFORE = auto()
     """A number or PIN was asked for earlier in the conversation: numbers stay sensitive."""
+    BIRTH = auto()
+    """A date of birth was asked for: a date in the answer is one ("May 8, 1927")."""
 
 
 _AGENT_ROLES = frozenset(["assistant", "agent", "system", "wizard", "bot", "human_agent"])
@@ -50,8 +52,9 @@ _ASKS = {
     "number": (
         Expect.NUMBER,
         r"\b(?:account|acct|number|ssn|social security|card|zip|postal|policy|claim|"
-        r"member|customer id|confirmation|booking|reference|order|date of birth|dob|digits)",
+        r"member|customer id|confirmation|booking|reference|order|digits)",
     ),
+    "birth": (Expect.NUMBER | Expect.BIRTH, r"\b(?:date of birth|birth ?date|birthday|dob)\b"),
     "credential": (
         Expect.CREDENTIAL,
         r"\b(?:pin|password|passcode|security (?:question|answer)|maiden|pet)\b",

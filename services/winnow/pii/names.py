@@ -21,6 +21,7 @@ from winnow.pii.lexicon import (
     surname_rank,
     zipf,
 )
+from winnow.pii.nonpersonal import ENDEARMENTS, exclaimed
 from winnow.pii.tokens import FUNCTION as _FUNCTION
 from winnow.pii.tokens import Tok as _Tok
 from winnow.pii.tokens import cue_matches
@@ -124,6 +125,7 @@ def find_cued_names(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[
                 or (last and _name_word(tok.low) and not is_garbled(tok.low))
                 or (is_first_name(tok.low) and zipf(tok.low) < 4.8 and tok.low not in _FUNCTION)
             ) and (not cased or tok.text[0].isupper() or is_known_name(tok.low))
+            ok = ok and tok.low not in ENDEARMENTS  # "good bye sweety", "thanks hon"
         if ok:
             j = _extend_name(toks, i, text, cased, relaxed=strong)
             yield tok.start, toks[j - 1].end
@@ -188,7 +190,7 @@ def find_lone_names(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[
         low = tok.low
         if cased and (tok.text.isupper() or not tok.text[0].isupper()):
             continue
-        if low in _FUNCTION:
+        if low in _FUNCTION or low in ENDEARMENTS:  # "such a good boi"
             continue
         if is_known_name(low, 3.5):
             yield tok.start, tok.end
@@ -214,7 +216,7 @@ _LEAD = frozenset(
 HEDGES = frozenset(
     """
     forgot forget forgotten remember idea know dont don't unsure cannot can't might maybe
-    probably think guess be not sorry wait moment
+    probably think guess be not sorry wait moment either neither both none whichever
     """.split()  # noqa: SIM905
 )
 
@@ -242,6 +244,8 @@ def find_answer(toks: list[_Tok], expect: Expect) -> Iterator[tuple[int, int, Pi
     ):
         return  # "psrew 400", "tea 2", "maruti 800": a model or a quantity, not a name
     words = rest
+    if not expect & Expect.NAME and exclaimed(words):
+        return  # "Lord Jesus!", "AI"
     if expect & (Expect.NAME | Expect.CREDENTIAL | Expect.USERNAME | Expect.ADDRESS):
         if all(t.low not in CHAT_WORDS and t.low not in HEDGES for t in words):
             yield rest[0].start, rest[-1].end, PiiType.NAME

@@ -200,16 +200,19 @@ def _find_known_secrets(text: str) -> Iterator[_Span]:
     if not any(word in lower for word in _ASSIGNED_TRIGGERS):
         return
     for m in _ASSIGNED_SECRET.finditer(text):
-        value = m.group("v").rstrip(".,;:!?)")
+        # "My PIN is...oh no": an ellipsis before the value is a pause, not the value's start.
+        lead = len(m.group("v")) - len(m.group("v").lstrip("."))
+        value = m.group("v")[lead:].rstrip(".,;:!?)")
         plain_word = value.isalpha() and (value[1:].islower() or value.isupper())
         if len(value) >= 4 and not plain_word:
-            end = m.start("v") + len(value)
+            start = m.start("v") + lead
+            end = start + len(value)
             # Chat types a password over groups: "password is 8945 hs", "82482 fghg".
-            if len(value) == len(m.group("v")):
+            if lead + len(value) == len(m.group("v")):
                 tail = _PASSWORD_TAIL.match(text, end)
                 if tail and tail.group(1).lower() not in FUNCTION:
                     end = tail.end()
-            yield m.start("v"), end
+            yield start, end
 
 
 def _find_emails(text: str) -> Iterator[_Span]:

@@ -28,6 +28,16 @@ from pydantic import (
 from winnow.reasons import DeadLetterReason
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+# A model's name goes into the example's provenance (`synthetic:<model>`), which is one line.
+ModelName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="The model's name: one line, no control characters.",
+    ),
+]
 TENANT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 TENANT_MAX_CHARS = 64
 Tenant = Annotated[str, Field(min_length=1, max_length=TENANT_MAX_CHARS, pattern=TENANT_PATTERN)]
@@ -181,7 +191,7 @@ class ChatFeedback(_Model):
 class SyntheticExample(_Model):
     """An example written by a teacher LLM (distillation, self-instruct, evol-instruct...)."""
 
-    generator_model: NonEmpty
+    generator_model: ModelName
     method: Literal["teacher", "self_instruct", "evol_instruct", "rewrite", "other"]
     prompt: str
     response: str

@@ -240,3 +240,22 @@ def test_validator_never_dead_letters_raw_pii_for_a_surrogate(surrogates: str) -
         prompt = out[0].messages[0].content
         assert "4111" not in prompt and "bob@example.com" not in prompt
         assert prompt.endswith("\ufffd")
+
+
+@pytest.mark.parametrize("model", ["\n", "teacher-7b\n", "a\tb", "gpt\x7f"])
+def test_a_model_name_with_control_characters_is_a_schema_violation(model: str) -> None:
+    """Hypothesis found `generator_model: "\\n"` dead-lettered as `processing_error`: the name
+    passed the event schema but made a provenance (`synthetic:\\n`) the Example refuses."""
+    event = synthetic_event("What is 2+2?", "Four.")
+    event["data"]["generator_model"] = model
+    out = validate_record(json.dumps(event).encode(), COORDS, max_bytes=MAX)
+    assert isinstance(out, DeadLetter) and out.reason is DeadLetterReason.SCHEMA_VIOLATION
+    assert "data.generator_model" in out.error
+
+
+def test_a_one_line_model_name_keeps_its_provenance() -> None:
+    event = synthetic_event("What is 2+2?", "Four.")
+    event["data"]["generator_model"] = "llama-3.1 70b (teacher)"
+    out = validate_record(json.dumps(event).encode(), COORDS, max_bytes=MAX)
+    assert not isinstance(out, DeadLetter)
+    assert out[0].provenance == "synthetic:llama-3.1 70b (teacher)"

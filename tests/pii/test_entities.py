@@ -398,3 +398,32 @@ def test_turns_joined_in_one_message_are_read_as_turns() -> None:
     content = redacted.messages[0].content
     assert content.split("\n\n")[:2] == ["hi i need my account balance", "<NAME_1> and <ID_1>"]
     assert "suganthi" not in content and "2220" not in content
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("95 as 45185 so 31914", "<ID>"),
+        ("my card is 9856 sd 2548 jk 1914 thanks", "my card is <ID> thanks"),
+    ],
+)
+def test_a_number_dictated_with_filler_words_is_taken_whole(text: str, expected: str) -> None:
+    assert _clean(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i paid 1520 and 2040 and 3060 rupees",  # amounts with their unit
+        "i paid 1500 and 2000 and 3000 for it",  # round amounts
+        "flight 123 to 456 on 789",  # under ten digits
+    ],
+)
+def test_number_lists_are_not_a_dictated_number(text: str) -> None:
+    assert _clean(text) == text
+
+
+def test_a_zip_then_a_phone_number_stay_two_values() -> None:
+    """"ph" starts the next value: the zip and the phone are not merged into one id."""
+    out = _clean("374 william s canning blvd fall river ma 2721 ph 963 210 7458")
+    assert " ph " in out and "2721" not in out and "7458" not in out

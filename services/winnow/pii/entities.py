@@ -49,6 +49,7 @@ from winnow.pii.places import (
     LOCAL_PHONE_TRIGGERS,
     find_codes,
     find_numbers,
+    find_spoken_numbers,
 )
 from winnow.pii.streets import (
     find_cued_address,
@@ -193,6 +194,7 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
         ]
         found += [(s, e, PiiType.ADDRESS) for s, e in find_streets(text, toks, cased)]
         found += [(s, e, PiiType.ADDRESS) for s, e in find_numbered_streets(text, toks, cased)]
+        found += [(s, e, PiiType.ID) for s, e in find_spoken_numbers(text)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_regions(text, toks)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_cued_address(text, toks, cased)]
     found += [(s, e, PiiType.ADDRESS) for s, e in find_named_streets(text, toks, cased)]

@@ -301,3 +301,30 @@ def _code_part(low: str) -> bool:
     if low.isalpha():
         return len(low) == 1 or (len(low) <= 3 and (low not in _FUNCTION or low == "no"))
     return low.isalnum()
+
+
+# Digit groups with a short filler word between them ("95 as 45185 so 31914"): a long number
+# read out or dictated in pieces, which chat-to-text and hurried typing leave behind.
+_SPOKEN_NUMBER = re.compile(r"(?<![\w\-])\d{2,}(?:[ ]+(?:[a-z]{1,3}[ ]+)?\d{2,}){2,}(?![\w\-])")
+_FILLER = re.compile(r"[ ]+([a-z]{1,3})[ ]+")
+# A word that starts another value ("2721 ph 963 210 7458": a zip, then a phone number).
+_NOT_FILLER = frozenset("ph tel mob no nr x ext apt ste zip pin dob ssn id".split())
+
+
+def find_spoken_numbers(text: str) -> Iterator[tuple[int, int]]:
+    """A number dictated in groups with filler words between them, taken whole: at least three
+    groups, ten digits and one filler word (without one, ``find_numbers`` sees the groups), and
+    not a list of amounts."""
+    for m in _SPOKEN_NUMBER.finditer(text):
+        value = m.group()
+        groups = re.findall(r"\d+", value)
+        after = text[m.end() :].split(maxsplit=1)
+        if (
+            sum(map(len, groups)) >= 10
+            and _FILLER.search(value)
+            and not any(w in _NOT_FILLER for w in _FILLER.findall(value))
+            # "1500 and 2000 and 3000 rupees": amounts, round or with their unit
+            and sum(not g.endswith("00") for g in groups) >= 2
+            and not (after and after[0].lower() in _NOT_ID_AFTER)
+        ):
+            yield m.span()

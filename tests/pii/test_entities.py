@@ -424,6 +424,6 @@ def test_number_lists_are_not_a_dictated_number(text: str) -> None:
 
 
 def test_a_zip_then_a_phone_number_stay_two_values() -> None:
-    """"ph" starts the next value: the zip and the phone are not merged into one id."""
+    """ "ph" starts the next value: the zip and the phone are not merged into one id."""
     out = _clean("374 william s canning blvd fall river ma 2721 ph 963 210 7458")
     assert " ph " in out and "2721" not in out and "7458" not in out

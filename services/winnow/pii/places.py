@@ -308,7 +308,7 @@ def _code_part(low: str) -> bool:
 _SPOKEN_NUMBER = re.compile(r"(?<![\w\-])\d{2,}(?:[ ]+(?:[a-z]{1,3}[ ]+)?\d{2,}){2,}(?![\w\-])")
 _FILLER = re.compile(r"[ ]+([a-z]{1,3})[ ]+")
 # A word that starts another value ("2721 ph 963 210 7458": a zip, then a phone number).
-_NOT_FILLER = frozenset("ph tel mob no nr x ext apt ste zip pin dob ssn id".split())
+_NOT_FILLER = frozenset("ph tel mob no nr x ext apt ste zip pin dob ssn id".split())  # noqa: SIM905
 
 
 def find_spoken_numbers(text: str) -> Iterator[tuple[int, int]]:

@@ -15,11 +15,11 @@ from winnow.pii.realtext import (
     _addressed_names,
     conversation_part,
     convert_multidogo,
-    convert_star,
     evaluate_conversations,
     load_conversations,
     parse_conversation,
 )
+from winnow.pii.star import convert_star
 from winnow.testing.fixtures import shared_data_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -96,6 +96,34 @@ def test_star_dates_of_birth_are_planted_when_asked(tmp_path: Path) -> None:
     assert dobs == ["May 8, 1927", "11/06/1971"]
     [old] = list(convert_star(path, dob=False))
     assert all(p["type"] != "dob" for p in old["planted"])  # type: ignore[index,union-attr]
+
+
+def test_star_security_replies_are_ignored_not_scored(tmp_path: Path) -> None:
+    """The customer's reply to the agent's security question is their security answer, made up
+    or not: the name redacted there is no false positive, and no recall is claimed for it
+    (``answers=False``, the scenario-only labels: it is a false positive)."""
+    dialogue = {
+        "dialogue_id": 9,
+        "tasks": ["bank_fraud_report"],
+        "user_guide": [{"text": "You are Jane Doe. Your PIN is 9431."}],
+        "turns": [
+            {"speaker": "agent", "text": "What was your mother's maiden name?"},
+            {"speaker": "customer", "text": "Stanton"},
+            {"speaker": "agent", "text": "Thank you. Could I have your full name?"},
+            {"speaker": "customer", "text": "Jane Doe"},
+        ],
+    }
+    path = tmp_path / "star.jsonl"
+    path.write_text(json.dumps(dialogue) + "\n", encoding="utf-8")
+    [record] = list(convert_star(path))
+    assert record["ignored"] == [{"turn": 1, "start": 0, "end": 7}]
+    report = evaluate_conversations([parse_conversation(record)])
+    assert report.planted["name"] == report.recalled["name"] == 1  # "Jane Doe"
+    assert sum(report.false_positives.values()) == 0, report.table()
+    [old] = list(convert_star(path, dob=False, answers=False))
+    assert "ignored" not in old
+    report = evaluate_conversations([parse_conversation(old)])
+    assert dict(report.fp_examples) == {("name", "Stanton"): 1}
 
 
 @pytest.mark.parametrize(

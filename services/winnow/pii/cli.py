@@ -71,15 +71,23 @@ def convert_command(
         bool,
         typer.Option(
             "--dob/--no-dob",
-            help="STAR: plant the dates of birth customers type when asked (--no-dob: the "
-            "labels before 2026-12-06, scenario values only).",
+            help="STAR: plant the dates of birth customers type when asked.",
+        ),
+    ] = True,
+    answers: Annotated[
+        bool,
+        typer.Option(
+            "--answers/--no-answers",
+            help="STAR: score neither way the customer's reply to a security question "
+            "(--no-dob --no-answers: the labels before 2026-12-06, scenario values only).",
         ),
     ] = True,
 ) -> None:
     """Turn a shared labelled corpus into the conversations format of ``measure``."""
     import json
 
-    from winnow.pii.realtext import convert_multidogo, convert_star
+    from winnow.pii.realtext import convert_multidogo
+    from winnow.pii.star import convert_star
 
     if corpus == "multidogo":
         records = convert_multidogo(data)
@@ -87,7 +95,7 @@ def convert_command(
         path = data / "star_dialogues.shared.jsonl" if data.is_dir() else data
         if not path.is_file():
             raise typer.BadParameter(f"{path} does not exist: pass --data with STAR's jsonl")
-        records = convert_star(path, dob=dob)
+        records = convert_star(path, dob=dob, answers=answers)
     else:
         raise typer.BadParameter(f"unknown corpus {corpus!r}: use multidogo or star")
     count = 0

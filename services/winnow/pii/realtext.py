@@ -24,9 +24,9 @@ Scoring, span by span (as ``winnow pii measure`` on generated text):
 as ``validation`` and the rest as ``tune``: rules are tuned on one part and reported on the
 other.
 
-``convert_multidogo`` and ``convert_star`` turn the two shared corpora into this format:
-MultiDoGO's slot labels give spans; STAR's scenario instructions ("You are Katarina Miller.
-Your PIN is 9431 ...") give the values its customers were told to type.
+``convert_multidogo`` and ``winnow.pii.star.convert_star`` turn the two shared corpora into this
+format: MultiDoGO's slot labels give spans; STAR's scenario instructions ("You are Katarina
+Miller. Your PIN is 9431 ...") give the values its customers were told to type.
 """
 
 from __future__ import annotations
@@ -331,69 +331,3 @@ def _addressed_names(
                 if not any(p["turn"] == i and p["start"] <= s < p["end"] for p in planted):
                     out.append({"turn": i, "start": s, "end": e})
     return out
-
-
-_STAR_VALUES = [
-    ("name", re.compile(r"\bYou are ([A-Z][a-z]+(?: [A-Z][a-z]+)+)\.")),
-    ("id", re.compile(r"account number is (\d+)")),
-    ("pin", re.compile(r"\bPIN is (\d+)")),
-    ("pin", re.compile(r"either (\d+) or (\d+)")),
-    ("security_answer", re.compile(r"security questions?: ([A-Z][\w' ]+?)\.?\)")),
-]
-
-
-# Dates of birth are not in the scenario: customers invent one when the agent asks for it.
-_DOB_ASKED = re.compile(r"(?i)\b(?:date of birth|birth ?date|birthday|dob|born)\b")
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE = re.compile(
-    r"(?i)(?<![\w/.\-])(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}"
-    rf"|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,?(?: of)? \d{{4}}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH},? \d{{4}}"
-    r"|(?:1[89]|20)\d\d)(?![\w/\-]|\.\d)"
-)
-
-
-def _star_dobs(turns: list[dict[str, str]]) -> list[dict[str, object]]:
-    """Dates the customer types in answer to the agent's date-of-birth question, or after
-    saying "my date of birth is" / "DOB" / "born" in the same turn, as ``dob`` spans."""
-    out: list[dict[str, object]] = []
-    for i, turn in enumerate(turns):
-        before = turns[i - 1] if i else {"role": "", "text": ""}
-        asked = before["role"] == "agent" and _DOB_ASKED.search(before["text"])
-        said = _DOB_ASKED.search(turn["text"])
-        if turn["role"] == "customer" and (asked or said):
-            start = said.start() if said and not asked else 0
-            out += [
-                {"turn": i, "start": m.start(), "end": m.end(), "type": "dob"}
-                for m in _DATE.finditer(turn["text"], start)
-            ]
-    return out
-
-
-def convert_star(path: Path, *, dob: bool = True) -> Iterator[dict[str, object]]:
-    """STAR dialogues whose scenario gives the customer an identity, with those values planted.
-
-    The full name, each part of it on its own, the account number, the PIN(s) and the
-    security answer are planted as values: every occurrence in any turn counts. With ``dob``
-    (since 2026-12-06) so are the dates of birth customers type (``_star_dobs``).
-    """
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            d = json.loads(line)
-            guide = " ".join(g["text"] for g in d.get("user_guide", []))
-            planted: list[dict[str, object]] = []
-            for kind, pattern in _STAR_VALUES:
-                for m in pattern.finditer(guide):
-                    for value in m.groups():
-                        planted.append({"type": kind, "value": value})
-                        if kind == "name":
-                            planted += [{"type": kind, "value": part} for part in value.split()]
-            if not planted:
-                continue
-            turns = [{"role": t["speaker"], "text": t["text"]} for t in d["turns"]]
-            yield {
-                "id": str(d["dialogue_id"]),
-                "source": "star/" + "+".join(d["tasks"]),
-                "turns": turns,
-                "planted": planted + (_star_dobs(turns) if dob else []),
-            }

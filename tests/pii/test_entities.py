@@ -427,3 +427,17 @@ def test_a_zip_then_a_phone_number_stay_two_values() -> None:
     """ "ph" starts the next value: the zip and the phone are not merged into one id."""
     out = _clean("374 william s canning blvd fall river ma 2721 ph 963 210 7458")
     assert " ph " in out and "2721" not in out and "7458" not in out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("i want a 2 g 4 g phone", "i want a 2 g 4 g phone"),
+        ("does the network do 4 g 5 g", "does the network do 4 g 5 g"),
+        ("its johnson and 2 g 3 g 4 g", "its <NAME> and <ID>"),
+        # a spelled booking code with a "4 g" in it is still a code
+        ("booking code is a 4 g 4 f 3", "booking code is <ID>"),
+    ],
+)
+def test_network_generations_are_no_code(text: str, expected: str) -> None:
+    assert _clean(text) == expected

@@ -288,9 +288,30 @@ def find_codes(text: str, toks: list[_Tok], answer: bool) -> Iterator[tuple[int,
                 # Five or more groups changing kind at every step ("v 2 z 8 s 7") spell a
                 # code in any sentence.
                 spelled = changes >= 4 and changes == len(run) - 1 and sum(kinds) >= 3
-                if answer or cue or spelled:
+                if (answer or cue or spelled) and not _network_generations(toks, i, j):
                     yield run[0].start, run[-1].end
         i = j if j > i else i + 1
+
+
+_NETWORK_WORDS = frozenset(
+    "phone phones mobile handset network networks sim data lte volte speed signal band".split()  # noqa: SIM905
+)
+
+
+def _network_generations(toks: list[_Tok], i: int, j: int) -> bool:
+    """ "a 2 g 4 g phone": mobile network generations next to a network word, not a code
+    ("its johnson and 2 g 3 g 4 g" with no such word is one)."""
+    words = [t.low for t in toks[i:j]]
+    if words[0] == "a":
+        words = words[1:]
+    pairs = list(zip(words[::2], words[1::2], strict=False))
+    near = {t.low for t in toks[max(0, i - 3) : i] + toks[j : j + 2]}
+    return (
+        len(words) % 2 == 0
+        and bool(pairs)
+        and all(d in ("2", "3", "4", "5") and g == "g" for d, g in pairs)
+        and bool(near & _NETWORK_WORDS)
+    )
 
 
 @lru_cache(maxsize=65536)

@@ -5,6 +5,8 @@ it must leave."""
 
 from __future__ import annotations
 
+import pytest
+
 from winnow.pii.conversation import find_pii_in_turns
 from winnow.pii.expect import Expect, expectation
 
@@ -38,3 +40,54 @@ def test_of_course_before_a_number_is_no_amount() -> None:
         ("95381901", "id")
     ]
     assert _hits(("customer", "it came to a fee of 450000"))[-1] == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("Sarah brown my pin is 0314 but I forgot my account number", "Sarah brown"),
+        ("brian white 93418043810 I can't remember my pin", "brian white"),
+        ("yes it's Sarah brown and my PIN is 9431", "Sarah brown"),
+    ],
+)
+def test_full_name_answer_takes_a_common_word_surname(answer: str, name: str) -> None:
+    """After the name question, a first name and a very common surname that is also a word
+    ("brown", "white") are one full name."""
+    assert (name, "name") in _hits(("agent", _NAME), ("customer", answer))[-1]
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        # Without the name question, "brown" may be a colour.
+        (("agent", "How can I help?"), ("customer", "Sarah brown my pin is 0314")),
+        # A word after the first name that is no surname, or a common first name.
+        (("agent", _NAME), ("customer", "Sarah said the card was stolen yesterday")),
+        (("agent", _NAME), ("customer", "Jane will call you back later about it")),
+    ],
+)
+def test_full_name_answer_needs_the_question_and_a_surname(turns: tuple[tuple[str, str]]) -> None:
+    found = _hits(*turns)[-1]
+    assert all(" " not in value for value, _ in found)
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [("ha buddy! he was such a good boi", "buddy"), ("Oh, Rex. We had him for years", "Rex")],
+)
+def test_pet_name_opening_a_story_is_the_answer(answer: str, value: str) -> None:
+    assert _hits(("agent", _PET), ("customer", answer))[-1] == [(value, "credential")]
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        (("agent", _PET), ("customer", "ha sorry! I can't remember what we called him")),
+        (("agent", _PET), ("customer", "Oh well. I never had one as a kid sadly")),
+        (("agent", _PET), ("customer", "Goldfish! we had so many of them back then")),
+        (("agent", _PET), ("customer", "Really? why does the bank need to know that")),
+        (("agent", "How can I help?"), ("customer", "ha buddy! he was such a good boi")),
+    ],
+)
+def test_opening_words_that_are_no_pet_name_are_left(turns: tuple[tuple[str, str]]) -> None:
+    assert _hits(*turns)[-1] == []

@@ -5,9 +5,14 @@ it must leave."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from winnow.events import ChatMessage, Role
+from winnow.example import Example, ExampleKind, SourceRef, example_id
 from winnow.pii.conversation import find_pii_in_turns
+from winnow.pii.example import redact_example
 from winnow.pii.expect import Expect, expectation
 
 _NAME = "Could I get your full name, please?"
@@ -91,3 +96,56 @@ def test_pet_name_opening_a_story_is_the_answer(answer: str, value: str) -> None
 )
 def test_opening_words_that_are_no_pet_name_are_left(turns: tuple[tuple[str, str]]) -> None:
     assert _hits(*turns)[-1] == []
+
+
+def test_a_name_given_in_answer_is_taken_where_it_is_said_again() -> None:
+    """The agent's "Tyler, ..." after the customer answered "Tyler Jones"; a pet's name told
+    again in a later story keeps its type."""
+    hits = _hits(
+        ("agent", _NAME),
+        ("customer", "Tyler Jones"),
+        ("agent", "Tyler, what is the name of your bank?"),
+        ("agent", _PET),
+        ("customer", "Nemo"),
+        ("customer", "we took turns feeding nemo, he did tricks"),
+    )
+    assert hits[2] == [("Tyler", "name")]
+    assert [v for v, _ in hits[4]] == ["Nemo"]
+    assert hits[5] == [("nemo", hits[4][0][1])]
+
+
+def test_only_answers_and_uncommon_words_are_carried() -> None:
+    """A celebrity the customer jokes about is no answer, and a surname that is a common word
+    ("brown") is not carried to "my card is brown"."""
+    hits = _hits(
+        ("customer", "Is this Marty Feldman? I love your films"),
+        ("agent", "No, this is your assistant."),
+        ("customer", "Marty, tell me a joke"),
+        ("agent", _NAME),
+        ("customer", "Sarah brown"),
+        ("agent", "Thanks."),
+        ("customer", "my card is brown"),
+    )
+    assert hits[2] == [] and hits[6] == []
+
+
+def test_redacted_example_carries_the_answered_name_to_later_messages() -> None:
+    messages = [
+        ChatMessage(role=Role.ASSISTANT, content=_NAME),
+        ChatMessage(role=Role.USER, content="Tyler Jones"),
+        ChatMessage(role=Role.ASSISTANT, content="Tyler, what is the name of your bank?"),
+    ]
+    ex = Example(
+        id=example_id(tenant="t", kind=ExampleKind.SFT, messages=messages),
+        kind=ExampleKind.SFT,
+        tenant="t",
+        messages=messages,
+        chosen="Thanks Tyler, the report is filed.",
+        provenance="human_agent",
+        source=SourceRef(event_id="e", event_type="support_ticket"),
+        event_time=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    redacted, _ = redact_example(ex)
+    assert redacted.messages[1].content == "<NAME_1>"
+    assert redacted.messages[2].content == "<NAME_1>, what is the name of your bank?"
+    assert redacted.chosen == "Thanks <NAME_1>, the report is filed."

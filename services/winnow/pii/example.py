@@ -47,35 +47,13 @@ def redact_example(
     )
     subjects: set[str] = set(example.subjects)
 
-    def spans_of(text: str, expect: Expect, customer: bool = False) -> list[PiiSpan]:
-        if customer:  # several chat turns may be joined in one customer message
-            spans = find_pii_in_joined_turns(text, expect, entities=entities)
-        else:
-            spans = find_pii(text, expect, entities=entities)
-        if orders == "keep":
-            spans = [s for s in spans if s.type is not PiiType.ORDER]
-        return spans
-
     def clean(text: str, spans: list[PiiSpan]) -> str:
         subjects.update(subjects_of(subject_key, text, spans))
         result = render(text, spans, numbering)
         totals.update(result.counts)
         return result.text
 
-    turns = [(m.role.value, m.content) for m in example.messages]
-    expects = turn_expectations(turns)
-    texts = [m.content for m in example.messages]
-    found = [
-        spans_of(m.content, e, m.role is Role.USER)
-        for m, e in zip(example.messages, expects, strict=True)
-    ]
-    sources = [answers_who(role, e) for (role, _), e in zip(turns, expects, strict=True)]
-    replies = [t for t in (example.chosen, example.rejected) if t is not None]
-    texts += replies
-    found += [spans_of(t, Expect.NOTHING) for t in replies]
-    sources += [False] * len(replies)
-    if entities:  # a name the customer gave is one wherever it is said again
-        found = with_repeated_values(texts, found, sources)
+    texts, found = _spans(example, entities, orders)
     cleaned = [clean(t, spans) for t, spans in zip(texts, found, strict=True)]
     messages = [
         m.model_copy(update={"content": text})
@@ -100,3 +78,36 @@ def redact_example(
         "subjects": sorted(subjects),
     }
     return example.model_copy(update=update), dict(totals)
+
+
+def _spans(
+    example: Example, entities: bool, orders: OrderPolicy
+) -> tuple[list[str], list[list[PiiSpan]]]:
+    """The texts of ``example`` (messages, then ``chosen`` and ``rejected`` where present) and
+    their hits, each message searched with its question; a name or secret the customer gave
+    in answer is then taken wherever it is said again (``with_repeated_values``)."""
+
+    def spans_of(text: str, expect: Expect, customer: bool = False) -> list[PiiSpan]:
+        if customer:  # several chat turns may be joined in one customer message
+            spans = find_pii_in_joined_turns(text, expect, entities=entities)
+        else:
+            spans = find_pii(text, expect, entities=entities)
+        if orders == "keep":
+            spans = [s for s in spans if s.type is not PiiType.ORDER]
+        return spans
+
+    turns = [(m.role.value, m.content) for m in example.messages]
+    expects = turn_expectations(turns)
+    texts = [m.content for m in example.messages]
+    found = [
+        spans_of(m.content, e, m.role is Role.USER)
+        for m, e in zip(example.messages, expects, strict=True)
+    ]
+    sources = [answers_who(role, e) for (role, _), e in zip(turns, expects, strict=True)]
+    replies = [t for t in (example.chosen, example.rejected) if t is not None]
+    texts += replies
+    found += [spans_of(t, Expect.NOTHING) for t in replies]
+    sources += [False] * len(replies)
+    if entities:
+        found = with_repeated_values(texts, found, sources)
+    return texts, found

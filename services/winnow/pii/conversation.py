@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 from winnow.pii.entities import Expect, turn_expectations
+from winnow.pii.expect import AGENT_ROLES
+from winnow.pii.lexicon import zipf
 from winnow.pii.redact import find_pii
+from winnow.pii.tokens import FUNCTION
 from winnow.pii.types import PiiSpan, PiiType
 
 # The normaliser joins consecutive turns of one speaker with a blank line.
@@ -42,7 +45,58 @@ def find_pii_in_turns(turns: list[tuple[str, str]]) -> list[list[PiiSpan]]:
     """
     expects = turn_expectations(turns)
     hits = [find_pii(text, e, entities=True) for (_, text), e in zip(turns, expects, strict=True)]
-    return _codes_after_numbers(turns, hits)
+    hits = _codes_after_numbers(turns, hits)
+    sources = [answers_who(role, e) for (role, _), e in zip(turns, expects, strict=True)]
+    return with_repeated_values([text for _, text in turns], hits, sources)
+
+
+def answers_who(role: str, expect: Expect) -> bool:
+    """Whether a turn answers a question for a name or a secret: its names and secrets are the
+    customer's (not a celebrity the customer jokes about) and are carried to later mentions."""
+    if expect is Expect.NOTHING:  # the common case, without slow Flag operations
+        return False
+    return bool(expect & _WHO) and role.lower() not in AGENT_ROLES
+
+
+_WHO = Expect.NAME | Expect.CREDENTIAL
+_REPEATED = (PiiType.NAME, PiiType.CREDENTIAL)
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def with_repeated_values(
+    texts: list[str], hits: list[list[PiiSpan]], sources: list[bool]
+) -> list[list[PiiSpan]]:
+    """A name or a spoken secret the customer gave in answer (a hit in a ``sources`` text, see
+    ``answers_who``) is that value wherever the conversation says it again, in any other turn:
+    the agent's "Tyler, what is the name of your bank?" after "Tyler Jones", the story of
+    "Nemo" after the pet question was answered "Nemo". Only words that are no common English
+    (Zipf below 4.5) are carried: "Sarah brown" makes no later "brown" a name."""
+    # Each value keeps the type it had where it was found first (a pet's name a credential).
+    values: dict[str, PiiType] = {}
+    for text, turn, source in zip(texts, hits, sources, strict=True):
+        for h in turn if source else ():
+            if h.type in _REPEATED:
+                for w in _WORD.findall(text[h.start : h.end]):
+                    low = w.lower()
+                    if low not in FUNCTION and zipf(low) < 4.5:
+                        values.setdefault(low, h.type)
+    if not values:
+        return hits
+    pattern = re.compile(
+        r"(?i)(?<![\w'])(?:" + "|".join(sorted(map(re.escape, values))) + r")(?![\w'])"
+    )
+    out: list[list[PiiSpan]] = []
+    for text, turn, source in zip(texts, hits, sources, strict=True):
+        if source:  # its own detectors judged the turn whole ("Polly like polly had a cracker")
+            out.append(turn)
+            continue
+        more = [
+            PiiSpan(m.start(), m.end(), values[m.group().lower()])
+            for m in pattern.finditer(text)
+            if not any(h.start < m.end() and m.start() < h.end for h in turn)
+        ]
+        out.append(sorted(turn + more, key=lambda h: (h.start, -h.end)) if more else turn)
+    return out
 
 
 _BARE_FOUR = re.compile(r"\s*\d{4}\s*")

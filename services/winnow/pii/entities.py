@@ -17,7 +17,8 @@ are often lower-cased and unpunctuated ("name hemanth", "its johnson and 2 g 4 s
   "ssn", "zip", "last 4 digits"...), with a short letter prefix ("clm 839", "plg 856348962");
 * answers: a short turn that only gives a value (a bare number, or one to three words that are
   names or not English) is that value; when the previous turn asked for a name, an account, a
-  PIN, a password or an address (``Expect``), the answer is taken on weaker evidence.
+  PIN, a password or an address (``Expect``), the answer is taken on weaker evidence; a full
+  name or a pet's name opening a longer answer too (``winnow.pii.answers``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import re
 from collections.abc import Iterator
 
 from winnow.pii.addresses import find_regions
+from winnow.pii.answers import find_full_name_answer, find_opening_answer
 from winnow.pii.birth import find_birth_dates
 from winnow.pii.expect import Expect, expectation, turn_expectations
 from winnow.pii.gazetteer import is_car_make
@@ -40,7 +42,7 @@ from winnow.pii.names import (
     find_titled_names,
     with_initials,
 )
-from winnow.pii.nonpersonal import INTERJECTIONS, TITLES, no_amounts
+from winnow.pii.nonpersonal import ANIMALS, INTERJECTIONS, TITLES, no_amounts
 from winnow.pii.nonpersonal import no_organisations as _no_organisations
 from winnow.pii.places import (
     CODE,
@@ -212,6 +214,9 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
         found += [(s, e, PiiType.NAME) for s, e in find_titled_names(text, toks)]
     found += [(s, e, PiiType.NAME) for s, e in find_lone_names(text, toks, cased)]
     found += list(find_answer(toks, expect))
+    if expect is not Expect.NOTHING and expect & _WHO:  # (Flag operations are slow)
+        found += [(s, e, PiiType.NAME) for s, e in find_full_name_answer(text, toks, expect)]
+        found += list(find_opening_answer(text, toks, expect))
     found += [(s, e, PiiType.NAME) for s, e in find_lead_name(text, toks)]
     found = no_amounts(text, found)
     found += [(s, e, PiiType.ID) for s, e in find_birth_dates(text, expect)]
@@ -294,6 +299,7 @@ def _code_turn(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     yield toks[0].start, toks[-1].end
 
 
+_WHO = Expect.NAME | Expect.CREDENTIAL
 _NAME_LEAD = frozenset(["name", "its", "it's", "this", "is", "i", "am", "im", "my", "yes", "ok"])
 _YEARISH = re.compile(
     r"(?:19[5-9]\d|20[0-3]\d|[01]\d[0-3]\d(?:19|20)\d\d)"
@@ -339,7 +345,7 @@ def _titled_answers(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
             continue
         if "'" in tok.low or "\u2019" in tok.low:  # "I'm", "I'd", "Can't"
             continue
-        if tok.low in INTERJECTIONS:  # "Gosh, I think ..."
+        if tok.low in INTERJECTIONS or tok.low in ANIMALS:  # "Gosh, I think", "Goldfish!"
             continue
         # "Captain Nemo": the title before a name is not the answer ("Duke." alone, a pet's
         # name, still is one).

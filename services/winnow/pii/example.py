@@ -7,11 +7,11 @@ from typing import Literal
 
 from winnow.events import Role
 from winnow.example import Example, example_id
-from winnow.pii.conversation import find_pii_in_joined_turns
+from winnow.pii.conversation import answers_who, find_pii_in_joined_turns, with_repeated_values
 from winnow.pii.entities import Expect, turn_expectations
 from winnow.pii.redact import find_pii, render
 from winnow.pii.subjects import subjects_of
-from winnow.pii.types import Numbering, PiiType
+from winnow.pii.types import Numbering, PiiSpan, PiiType
 
 OrderPolicy = Literal["keep", "pseudonymise", "redact"]
 PlaceholderStyle = Literal["numbered", "surrogate"]
@@ -47,25 +47,21 @@ def redact_example(
     )
     subjects: set[str] = set(example.subjects)
 
-    def clean(text: str, expect: Expect, customer: bool = False) -> str:
-        if customer:  # several chat turns may be joined in one customer message
-            spans = find_pii_in_joined_turns(text, expect, entities=entities)
-        else:
-            spans = find_pii(text, expect, entities=entities)
-        if orders == "keep":
-            spans = [s for s in spans if s.type is not PiiType.ORDER]
+    def clean(text: str, spans: list[PiiSpan]) -> str:
         subjects.update(subjects_of(subject_key, text, spans))
         result = render(text, spans, numbering)
         totals.update(result.counts)
         return result.text
 
-    expects = turn_expectations([(m.role.value, m.content) for m in example.messages])
+    texts, found = _spans(example, entities, orders)
+    cleaned = [clean(t, spans) for t, spans in zip(texts, found, strict=True)]
     messages = [
-        m.model_copy(update={"content": clean(m.content, e, m.role is Role.USER)})
-        for m, e in zip(example.messages, expects, strict=True)
+        m.model_copy(update={"content": text})
+        for m, text in zip(example.messages, cleaned, strict=False)
     ]
-    chosen = clean(example.chosen, Expect.NOTHING) if example.chosen is not None else None
-    rejected = clean(example.rejected, Expect.NOTHING) if example.rejected is not None else None
+    rest = iter(cleaned[len(messages) :])
+    chosen = next(rest) if example.chosen is not None else None
+    rejected = next(rest) if example.rejected is not None else None
     new_id = example_id(
         tenant=example.tenant,
         kind=example.kind,
@@ -82,3 +78,36 @@ def redact_example(
         "subjects": sorted(subjects),
     }
     return example.model_copy(update=update), dict(totals)
+
+
+def _spans(
+    example: Example, entities: bool, orders: OrderPolicy
+) -> tuple[list[str], list[list[PiiSpan]]]:
+    """The texts of ``example`` (messages, then ``chosen`` and ``rejected`` where present) and
+    their hits, each message searched with its question; a name or secret the customer gave
+    in answer is then taken wherever it is said again (``with_repeated_values``)."""
+
+    def spans_of(text: str, expect: Expect, customer: bool = False) -> list[PiiSpan]:
+        if customer:  # several chat turns may be joined in one customer message
+            spans = find_pii_in_joined_turns(text, expect, entities=entities)
+        else:
+            spans = find_pii(text, expect, entities=entities)
+        if orders == "keep":
+            spans = [s for s in spans if s.type is not PiiType.ORDER]
+        return spans
+
+    turns = [(m.role.value, m.content) for m in example.messages]
+    expects = turn_expectations(turns)
+    texts = [m.content for m in example.messages]
+    found = [
+        spans_of(m.content, e, m.role is Role.USER)
+        for m, e in zip(example.messages, expects, strict=True)
+    ]
+    sources = [answers_who(role, e) for (role, _), e in zip(turns, expects, strict=True)]
+    replies = [t for t in (example.chosen, example.rejected) if t is not None]
+    texts += replies
+    found += [spans_of(t, Expect.NOTHING) for t in replies]
+    sources += [False] * len(replies)
+    if entities:
+        found = with_repeated_values(texts, found, sources)
+    return texts, found

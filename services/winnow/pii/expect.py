@@ -22,7 +22,7 @@ class Expect(Flag):
     """A date of birth was asked for: a date in the answer is one ("May 8, 1927")."""
 
 
-_AGENT_ROLES = frozenset(["assistant", "agent", "system", "wizard", "bot", "human_agent"])
+AGENT_ROLES = frozenset(["assistant", "agent", "system", "wizard", "bot", "human_agent"])
 
 
 def turn_expectations(turns: list[tuple[str, str]]) -> list[Expect]:
@@ -34,7 +34,7 @@ def turn_expectations(turns: list[tuple[str, str]]) -> list[Expect]:
     for n, (role, text) in enumerate(turns):
         # The agent's side answers the customer's questions with instructions, never with the
         # customer's values: "How do I reset my password?" makes no answer a password.
-        answering = role.lower() not in _AGENT_ROLES
+        answering = role.lower() not in AGENT_ROLES
         current = question if role != prev_role and answering else Expect.NOTHING
         if asked & (Expect.NUMBER | Expect.CREDENTIAL):
             current |= Expect.ASKED_BEFORE
@@ -65,7 +65,9 @@ _ASKS = {
 # One scan of the lower-cased turn finds every kind of question (five scans cost ~10% of
 # redaction time on long agent answers).
 _ASK = re.compile("|".join(f"(?P<{k}>{pattern})" for k, (_, pattern) in _ASKS.items()))
-_REQUEST = re.compile(r"\b(?:please|provide|need|tell)\b")
+# A demand without a question mark: "I cannot authenticate you without your date of birth",
+# "It's a security question. Without it I cannot access your account."
+_REQUEST = re.compile(r"\b(?:please|provide|need|tell|without (?:your|it|this|that|the))\b")
 
 
 def expectation(question: str) -> Expect:

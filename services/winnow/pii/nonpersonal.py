@@ -60,6 +60,13 @@ TITLES = frozenset(
     father brother sister reverend pastor judge president senator governor mayor coach
     """.split()  # noqa: SIM905
 )
+# Kinds of pet ("Goldfish! we had so many"): what the pet was, not its name.
+ANIMALS = frozenset(
+    """
+    dog dogs doggy puppy pup cat cats kitty kitten fish goldfish hamster gerbil parrot bird
+    budgie canary bunny rabbit turtle tortoise snake lizard horse pony mouse rat ferret
+    """.split()  # noqa: SIM905
+)
 _PLACE_NAMED = frozenset(["city", "town", "village", "area", "locality"])
 _NAME_CUE_END = frozenset(["am", "im", "i'm", "this", "mr", "mrs", "ms", "dear", "hi", "hello"])
 _FIRM_SUFFIX = frozenset(

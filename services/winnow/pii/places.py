@@ -224,7 +224,9 @@ def find_numbers(
             and transfer
         )
         # (an amount or a date has at most 8 digits: "transferred is 7856942369" is an id)
-        said_amount = bool(near & _AMOUNT_OR_DATE_BEFORE) and not near_id and digits <= 8
+        # "of" only right before the number ("a sum of 500"): "Of course, 95381901" is an answer.
+        said = near - {"of"} if start > 0 and toks[start - 1].low != "of" else near
+        said_amount = bool(said & _AMOUNT_OR_DATE_BEFORE) and not near_id and digits <= 8
         unit = _amount_sign(text, toks[i], toks[j - 1]) or after in _NOT_ID_AFTER
         unit = unit or (said_amount and not between)
         lone = toks[i].low if j == i + 1 else ""

@@ -67,9 +67,10 @@ def _planted(seed: int) -> Planted:
         for i in range(PAIRS_PER_ROUND):
             question = " ".join(_words(rng, 8)) + "?"
             words = _words(rng, 40)
-            original = " ".join(words) + f". Ticket {rng.randint(100, 999)}."
-            if i % 3 == 0:
-                copy = original.upper().replace("TICKET", "Ticket 0")  # normalised duplicate
+            ticket = rng.randint(100, 998)
+            original = " ".join(words) + f". Ticket {ticket}."
+            if i % 3 == 0:  # normalised duplicate: case and digits
+                copy = original.upper().replace(str(ticket), str(ticket + 1))
             else:
                 changed = list(words)
                 for j in rng.sample(range(len(words)), 2):

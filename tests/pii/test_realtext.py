@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from winnow.agents.config import validate_config
 from winnow.cli.main import app
+from winnow.pii.conversation import find_pii_in_turns
 from winnow.pii.realtext import (
     _addressed_names,
     conversation_part,
@@ -20,7 +23,9 @@ from winnow.pii.realtext import (
     parse_conversation,
 )
 from winnow.pii.star import convert_star
-from winnow.testing.fixtures import shared_data_dir
+from winnow.settings import get_settings
+from winnow.stages.decode import Coordinates
+from winnow.testing.fixtures import envelope, shared_data_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -95,7 +100,8 @@ def test_star_dates_of_birth_are_planted_when_asked(tmp_path: Path) -> None:
     dobs = [conv.turns[i][1][s:e] for i, s, e, t in conv.planted if t == "dob"]
     assert dobs == ["May 8, 1927", "11/06/1971"]
     [old] = list(convert_star(path, dob=False))
-    assert all(p["type"] != "dob" for p in old["planted"])  # type: ignore[index,union-attr]
+    planted = old["planted"]
+    assert isinstance(planted, list) and all(p["type"] != "dob" for p in planted)
 
 
 def test_star_security_replies_are_ignored_not_scored(tmp_path: Path) -> None:
@@ -253,3 +259,54 @@ def test_separators_between_two_hits_are_not_survivors() -> None:
     assert report.hits["phone"] == 2
     assert report.recalled == {"phone": 1}
     assert list(report.missed_examples) == [("email", "jane@example.com x 415-555-0132")]
+
+
+_PLACEHOLDER = re.compile(r"<[A-Z]+(?:_\d+)?>")
+_CLOSING = "Thank you, I have updated that for you."
+
+
+def _written_and_measured(conv_turns: list[tuple[str, str]], n: int) -> tuple[set[str], set[str]]:
+    """The words the validator writes for a conversation (as `winnow score` does) and the
+    words the measure leaves, placeholders made alike."""
+    if not any(r == "agent" for r, _ in conv_turns):  # MultiDoGO has customer turns only
+        conv_turns = [*conv_turns, ("agent", _CLOSING)]
+    turns = [{"speaker": "agent" if r == "agent" else "customer", "text": t} for r, t in conv_turns]
+    event = envelope(
+        "winnow.support_ticket.v1",
+        {
+            "ticket_id": f"T-{n}",
+            "channel": "chat",
+            "created_at": "2026-11-01T11:00:00+00:00",
+            "turns": turns,
+            "status": "resolved",
+        },
+    )
+    out = validate_config(get_settings())(json.dumps(event).encode(), Coordinates("t", offset=n))
+    assert isinstance(out, list) and out
+    written = " ".join(_PLACEHOLDER.sub("<X>", m.content) for e in out for m in e.messages)
+    measured = []
+    for (_, text), hits in zip(conv_turns, find_pii_in_turns(conv_turns), strict=True):
+        for h in sorted(hits, key=lambda h: -h.start):
+            text = text[: h.start] + "<X>" + text[h.end :]
+        measured.append(text)
+    return (
+        set(re.findall(r"\w+", written.lower())) - {"x"},
+        set(re.findall(r"\w+", " ".join(measured).lower())) - {"x"},
+    )
+
+
+@pytest.mark.parametrize("name", ["multidogo_sample.jsonl", "star_sample.jsonl"])
+def test_what_the_validator_writes_is_what_is_measured(name: str) -> None:
+    """`winnow pii measure` and the validator (`redact_example`, so `winnow score` and the
+    stream) run one conversation-level search: the words left are the same, conversation by
+    conversation, even where the normaliser joins a customer's consecutive turns."""
+    for n, conv in enumerate(load_conversations(FIXTURES / name)):
+        written, measured = _written_and_measured(conv.turns, n)
+        assert written == measured, (conv.id, written ^ measured)
+
+
+def test_a_code_after_a_bare_four_digit_turn_is_redacted_when_the_turns_are_joined() -> None:
+    """ "6543" then "238" from one customer are joined in one message by the normaliser; the
+    security-code rule that reads them as two turns still applies to what is written."""
+    written, measured = _written_and_measured([("customer", "6543"), ("customer", "238")], 0)
+    assert "238" not in written and written == measured

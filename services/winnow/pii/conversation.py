@@ -15,39 +15,42 @@ from winnow.pii.types import PiiSpan, PiiType
 _TURN_BREAK = re.compile(r"\n[ \t]*\n")
 
 
-def find_pii_in_joined_turns(text: str, expect: Expect, *, entities: bool = True) -> list[PiiSpan]:
-    """PII hits of a customer message that holds several chat turns joined by blank lines
-    (``winnow.stages.normalise`` joins a speaker's consecutive turns so): each part is searched
-    as the turn it was, so rules that read a whole short turn ("suganthi and 2220", a bare
-    "jane doe" answer) still see one. The first part answers ``expect``; later parts only keep
-    ``ASKED_BEFORE``, as consecutive turns of one speaker do."""
+def split_turns(text: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each chat turn in a customer message that holds several turns
+    joined by blank lines (``winnow.stages.normalise`` joins a speaker's consecutive turns
+    so); a message without a blank line is one turn."""
     if "\n" not in text:
-        return find_pii(text, expect, entities=entities)
-    out: list[PiiSpan] = []
+        return [(0, len(text))]
+    out: list[tuple[int, int]] = []
     start = 0
-    for n, m in enumerate([*_TURN_BREAK.finditer(text), None]):
-        end = m.start() if m is not None else len(text)
-        part_expect = expect if n == 0 else expect & Expect.ASKED_BEFORE
-        out += [
-            PiiSpan(start + h.start, start + h.end, h.type)
-            for h in find_pii(text[start:end], part_expect, entities=entities)
-        ]
-        if m is not None:
-            start = m.end()
+    for m in _TURN_BREAK.finditer(text):
+        out.append((start, m.start()))
+        start = m.end()
+    out.append((start, len(text)))
     return out
 
 
-def find_pii_in_turns(turns: list[tuple[str, str]]) -> list[list[PiiSpan]]:
-    """PII hits of every turn of one conversation, ``(role, text)`` in order.
+def find_pii_in_turns(
+    turns: list[tuple[str, str]], *, entities: bool = True, replies: tuple[str, ...] = ()
+) -> list[list[PiiSpan]]:
+    """PII hits of every turn of one conversation, ``(role, text)`` in order, then of each of
+    ``replies`` (a preference pair's ``chosen`` and ``rejected``, searched with no question).
 
     A turn answering the other side's question ("Could I get your full name, please?") is
-    searched with that question's expectation, so a bare "Jane Doe" or "9431" is taken.
+    searched with that question's expectation, so a bare "Jane Doe" or "9431" is taken. This is
+    the one conversation-level search: ``redact_example`` (the validator, ``winnow score``)
+    and ``winnow pii measure`` both call it, so what is measured is what is written.
     """
     expects = turn_expectations(turns)
-    hits = [find_pii(text, e, entities=True) for (_, text), e in zip(turns, expects, strict=True)]
-    hits = _codes_after_numbers(turns, hits)
+    texts = [text for _, text in turns]
+    hits = [find_pii(text, e, entities=entities) for text, e in zip(texts, expects, strict=True)]
+    hits += [find_pii(text, Expect.NOTHING, entities=entities) for text in replies]
+    if not entities:
+        return hits
+    hits[: len(turns)] = _codes_after_numbers(turns, hits[: len(turns)])
     sources = [answers_who(role, e) for (role, _), e in zip(turns, expects, strict=True)]
-    return with_repeated_values([text for _, text in turns], hits, sources)
+    sources += [False] * len(replies)
+    return with_repeated_values(texts + list(replies), hits, sources)
 
 
 def answers_who(role: str, expect: Expect) -> bool:

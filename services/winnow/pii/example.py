@@ -7,9 +7,8 @@ from typing import Literal
 
 from winnow.events import Role
 from winnow.example import Example, example_id
-from winnow.pii.conversation import answers_who, find_pii_in_joined_turns, with_repeated_values
-from winnow.pii.entities import Expect, turn_expectations
-from winnow.pii.redact import find_pii, render
+from winnow.pii.conversation import find_pii_in_turns, split_turns
+from winnow.pii.redact import render
 from winnow.pii.subjects import subjects_of
 from winnow.pii.types import Numbering, PiiSpan, PiiType
 
@@ -84,30 +83,23 @@ def _spans(
     example: Example, entities: bool, orders: OrderPolicy
 ) -> tuple[list[str], list[list[PiiSpan]]]:
     """The texts of ``example`` (messages, then ``chosen`` and ``rejected`` where present) and
-    their hits, each message searched with its question; a name or secret the customer gave
-    in answer is then taken wherever it is said again (``with_repeated_values``)."""
-
-    def spans_of(text: str, expect: Expect, customer: bool = False) -> list[PiiSpan]:
-        if customer:  # several chat turns may be joined in one customer message
-            spans = find_pii_in_joined_turns(text, expect, entities=entities)
-        else:
-            spans = find_pii(text, expect, entities=entities)
-        if orders == "keep":
-            spans = [s for s in spans if s.type is not PiiType.ORDER]
-        return spans
-
-    turns = [(m.role.value, m.content) for m in example.messages]
-    expects = turn_expectations(turns)
+    their hits: the messages are one conversation, a customer message split back into the
+    chat turns the normaliser joined, searched by ``find_pii_in_turns``."""
+    turns: list[tuple[str, str]] = []
+    origin: list[tuple[int, int]] = []  # (message, offset of the turn in it)
+    for k, m in enumerate(example.messages):
+        parts = split_turns(m.content) if m.role is Role.USER else [(0, len(m.content))]
+        for start, end in parts:
+            turns.append((m.role.value, m.content[start:end]))
+            origin.append((k, start))
     texts = [m.content for m in example.messages]
-    found = [
-        spans_of(m.content, e, m.role is Role.USER)
-        for m, e in zip(example.messages, expects, strict=True)
-    ]
-    sources = [answers_who(role, e) for (role, _), e in zip(turns, expects, strict=True)]
-    replies = [t for t in (example.chosen, example.rejected) if t is not None]
+    replies = tuple(t for t in (example.chosen, example.rejected) if t is not None)
+    hits = find_pii_in_turns(turns, entities=entities, replies=replies)
+    found: list[list[PiiSpan]] = [[] for _ in texts]
+    for (k, offset), turn_hits in zip(origin, hits, strict=False):
+        found[k] += [PiiSpan(offset + h.start, offset + h.end, h.type) for h in turn_hits]
     texts += replies
-    found += [spans_of(t, Expect.NOTHING) for t in replies]
-    sources += [False] * len(replies)
-    if entities:
-        found = with_repeated_values(texts, found, sources)
+    found += hits[len(turns) :]
+    if orders == "keep":
+        found = [[s for s in spans if s.type is not PiiType.ORDER] for spans in found]
     return texts, found

@@ -170,25 +170,33 @@ def _datasets() -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("corpus", "floors"),
+    ("corpus", "floors", "precision"),
     [
         (
             "multidogo",
             {
                 "phone": 0.99,
-                "card": 0.98,
+                "card": 0.99,
                 "ssn": 0.96,
-                "id": 0.94,
-                "name": 0.94,
-                "address": 0.88,
-                "password": 0.90,
+                "id": 0.96,
+                "name": 0.95,
+                "address": 0.96,
+                "password": 0.96,
             },
+            0.90,
         ),
-        ("star", {"pin": 0.99, "id": 0.98, "name": 0.97, "security_answer": 0.93}),
+        (
+            "star",
+            {"pin": 0.99, "id": 0.99, "name": 0.99, "security_answer": 0.97, "dob": 0.95},
+            0.94,
+        ),
     ],
 )
-def test_full_corpus_floors(corpus: str, floors: dict[str, float], tmp_path: Path) -> None:
-    """The measured recall on the whole shared corpus (docs/benchmarks.md) does not regress."""
+def test_full_corpus_floors(
+    corpus: str, floors: dict[str, float], precision: float, tmp_path: Path
+) -> None:
+    """The measured recall and precision on the whole shared corpus (docs/benchmarks.md; STAR
+    with its dialogue-derived labels) do not regress."""
     data = _datasets() / corpus
     if not data.exists():
         if os.environ.get("CI") == "true":
@@ -202,6 +210,8 @@ def test_full_corpus_floors(corpus: str, floors: dict[str, float], tmp_path: Pat
     report = evaluate_conversations([parse_conversation(r) for r in records])
     for kind, floor in floors.items():
         assert report.recalled[kind] / report.planted[kind] >= floor, report.table(0)
+    hits, fps = sum(report.hits.values()), sum(report.false_positives.values())
+    assert 1 - fps / hits >= precision, report.table(0)
 
 
 def test_split_is_fixed_and_covers_both_parts(tmp_path: Path) -> None:

@@ -397,8 +397,10 @@ NOT_COVERED = (
     "name-list entry nor a question before them",
     "names and places outside the Census and gender-guesser lists when they are also common "
     'English words ("Hope", "Long")',
-    'postal addresses with neither a house number, a street-type word nor an "address" cue',
-    "dates of birth, ages and other quasi-identifiers (city, employer, job title)",
+    "postal addresses with neither a house number, a street-type word, a listed large city "
+    'nor an "address" cue',
+    "dates of birth with no date-of-birth question or cue before them, ages and other "
+    "quasi-identifiers (city, employer, job title)",
     'e-mails written without punctuation ("namegmailcom") and spelled-out numbers',
     "text inside attachments, images and non-English scripts",
 )

@@ -5,15 +5,13 @@ it must leave."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from winnow.events import ChatMessage, Role
-from winnow.example import Example, ExampleKind, SourceRef, example_id
+from winnow.events import Role
 from winnow.pii.conversation import find_pii_in_turns
 from winnow.pii.example import redact_example
 from winnow.pii.expect import Expect, expectation
+from winnow.testing.examples import make_example
 
 _NAME = "Could I get your full name, please?"
 _PET = "And what was the name of the pet you had as a child?"
@@ -130,22 +128,18 @@ def test_only_answers_and_uncommon_words_are_carried() -> None:
 
 
 def test_redacted_example_carries_the_answered_name_to_later_messages() -> None:
-    messages = [
-        ChatMessage(role=Role.ASSISTANT, content=_NAME),
-        ChatMessage(role=Role.USER, content="Tyler Jones"),
-        ChatMessage(role=Role.ASSISTANT, content="Tyler, what is the name of your bank?"),
-    ]
-    ex = Example(
-        id=example_id(tenant="t", kind=ExampleKind.SFT, messages=messages),
-        kind=ExampleKind.SFT,
-        tenant="t",
-        messages=messages,
-        chosen="Thanks Tyler, the report is filed.",
-        provenance="human_agent",
-        source=SourceRef(event_id="e", event_type="support_ticket"),
-        event_time=datetime(2026, 11, 1, tzinfo=UTC),
+    ex = make_example(
+        "First National",
+        "Thanks Tyler, the report is filed.",
+        rejected="Sorry Tyler, I cannot file it.",
+        history=[
+            (Role.ASSISTANT, _NAME),
+            (Role.USER, "Tyler Jones"),
+            (Role.ASSISTANT, "Tyler, what is the name of your bank?"),
+        ],
     )
     redacted, _ = redact_example(ex)
     assert redacted.messages[1].content == "<NAME_1>"
     assert redacted.messages[2].content == "<NAME_1>, what is the name of your bank?"
     assert redacted.chosen == "Thanks <NAME_1>, the report is filed."
+    assert redacted.rejected == "Sorry <NAME_1>, I cannot file it."

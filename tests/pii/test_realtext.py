@@ -7,6 +7,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -55,6 +56,22 @@ def test_multidogo_labels_become_spans(tmp_path: Path) -> None:
     assert (3, 0, len("broken labels here")) in conv.ignored
 
 
+def _star_bank_dialogue(turns: list[tuple[str, str]], dialogue_id: int = 9) -> dict[str, Any]:
+    """A STAR bank dialogue whose scenario makes the customer Jane Doe with PIN 9431."""
+    return {
+        "dialogue_id": dialogue_id,
+        "tasks": ["bank_fraud_report"],
+        "user_guide": [{"text": "You are Jane Doe. Your PIN is 9431."}],
+        "turns": [{"speaker": who, "text": text} for who, text in turns],
+    }
+
+
+def _star_file(tmp_path: Path, dialogue: dict[str, Any]) -> Path:
+    path = tmp_path / "star.jsonl"
+    path.write_text(json.dumps(dialogue) + "\n", encoding="utf-8")
+    return path
+
+
 def test_star_scenario_values_are_planted(tmp_path: Path) -> None:
     """The scenario's identity is planted wherever the customer typed it, parts of the name
     included, without counting a part inside the full name twice."""
@@ -70,8 +87,7 @@ def test_star_scenario_values_are_planted(tmp_path: Path) -> None:
             {"speaker": "customer", "text": "Jane here again, pin 9431"},
         ],
     }
-    path = tmp_path / "star.jsonl"
-    path.write_text(json.dumps(dialogue) + "\n", encoding="utf-8")
+    path = _star_file(tmp_path, dialogue)
     [record] = list(convert_star(path))
     conv = parse_conversation(record)
     assert [(i, t) for i, _, _, t in conv.planted] == [(1, "name"), (2, "name"), (2, "pin")]
@@ -81,20 +97,17 @@ def test_star_dates_of_birth_are_planted_when_asked(tmp_path: Path) -> None:
     """A date the customer types after the agent asks for a date of birth, or after saying
     "my date of birth is", is a ``dob`` value; other dates and years are not (``dob=False``
     gives the labels without them)."""
-    dialogue = {
-        "dialogue_id": 8,
-        "tasks": ["bank_fraud_report"],
-        "user_guide": [{"text": "You are Jane Doe. Your PIN is 9431."}],
-        "turns": [
-            {"speaker": "agent", "text": "Could you provide your date of birth, please?"},
-            {"speaker": "customer", "text": "Um, May 8, 1927."},
-            {"speaker": "agent", "text": "Are you ok?"},
-            {"speaker": "customer", "text": "Is this the 1930s? I paid 1500 on 2/3/2020."},
-            {"speaker": "customer", "text": "Jane Doe, my date of birth is 11/06/1971."},
+    dialogue = _star_bank_dialogue(
+        [
+            ("agent", "Could you provide your date of birth, please?"),
+            ("customer", "Um, May 8, 1927."),
+            ("agent", "Are you ok?"),
+            ("customer", "Is this the 1930s? I paid 1500 on 2/3/2020."),
+            ("customer", "Jane Doe, my date of birth is 11/06/1971."),
         ],
-    }
-    path = tmp_path / "star.jsonl"
-    path.write_text(json.dumps(dialogue) + "\n", encoding="utf-8")
+        dialogue_id=8,
+    )
+    path = _star_file(tmp_path, dialogue)
     [record] = list(convert_star(path))
     conv = parse_conversation(record)
     dobs = [conv.turns[i][1][s:e] for i, s, e, t in conv.planted if t == "dob"]
@@ -108,19 +121,15 @@ def test_star_security_replies_are_ignored_not_scored(tmp_path: Path) -> None:
     """The customer's reply to the agent's security question is their security answer, made up
     or not: the name redacted there is no false positive, and no recall is claimed for it
     (``answers=False``, the scenario-only labels: it is a false positive)."""
-    dialogue = {
-        "dialogue_id": 9,
-        "tasks": ["bank_fraud_report"],
-        "user_guide": [{"text": "You are Jane Doe. Your PIN is 9431."}],
-        "turns": [
-            {"speaker": "agent", "text": "What was your mother's maiden name?"},
-            {"speaker": "customer", "text": "Stanton"},
-            {"speaker": "agent", "text": "Thank you. Could I have your full name?"},
-            {"speaker": "customer", "text": "Jane Doe"},
-        ],
-    }
-    path = tmp_path / "star.jsonl"
-    path.write_text(json.dumps(dialogue) + "\n", encoding="utf-8")
+    dialogue = _star_bank_dialogue(
+        [
+            ("agent", "What was your mother's maiden name?"),
+            ("customer", "Stanton"),
+            ("agent", "Thank you. Could I have your full name?"),
+            ("customer", "Jane Doe"),
+        ]
+    )
+    path = _star_file(tmp_path, dialogue)
     [record] = list(convert_star(path))
     assert record["ignored"] == [{"turn": 1, "start": 0, "end": 7}]
     report = evaluate_conversations([parse_conversation(record)])

@@ -143,3 +143,35 @@ def test_redacted_example_carries_the_answered_name_to_later_messages() -> None:
     assert redacted.messages[2].content == "<NAME_1>, what is the name of your bank?"
     assert redacted.chosen == "Thanks <NAME_1>, the report is filed."
     assert redacted.rejected == "Sorry <NAME_1>, I cannot file it."
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who should the money go to?",
+        "How much and to whom?",
+        "Who is the recipient?",
+        "Transfer money to whom?",
+    ],
+)
+def test_a_payee_question_asks_for_a_name(question: str) -> None:
+    """A question for the payee of a transfer asks for a person; "Who would you like to speak
+    to?" does not (a department answers it as often as a name)."""
+    assert expectation(question) & Expect.NAME
+    assert not expectation("Who would you like to speak to?") & Expect.NAME
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("Raghav. Shoot him some bucks.", "Raghav"),
+        ("My friend is Pranav, who I wish to transfer $1,500 to.", "Pranav"),
+        ("Send $1,200 Pranav's way.", "Pranav"),
+    ],
+)
+def test_a_given_name_no_list_knows_answers_a_payee_question(answer: str, name: str) -> None:
+    """In cased text answering "who should the money go to?", a capitalised name that no
+    dictionary knows is taken; the same words with no question are left (no evidence)."""
+    asked = _hits(("agent", "Who should the money go to?"), ("customer", answer))
+    assert asked[1] == [(name, "name")]
+    assert _hits(("agent", "How can I help?"), ("customer", answer))[1] == []

@@ -441,3 +441,22 @@ def test_a_zip_then_a_phone_number_stay_two_values() -> None:
 )
 def test_network_generations_are_no_code(text: str, expected: str) -> None:
     assert _clean(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # A payee named after "to"/"of" that no name list knows, possessive or not.
+        ("Please transfer 1,740 dollars to Abhinav.", ["Abhinav"]),
+        ("Transfer $1,630 to Amir's checking account.", ["Amir"]),
+        ("into the checking account of Xiaoxue.", ["Xiaoxue"]),
+        # A run of capitalised words after "to" is a hotel or a place; a listed city is none.
+        ("Can I move the booking to Novotel Paris?", []),
+        ("I moved to Sacramento last year.", []),
+        # Lower-case chat has no capitals to read: the rule is for cased text only.
+        ("please transfer it to abhinav", []),
+    ],
+)
+def test_capitalised_payee_no_list_knows(text: str, names: list[str]) -> None:
+    found = find_pii_in_turns([("customer", text)])[0]
+    assert [text[h.start : h.end] for h in found if h.type.value == "name"] == names

@@ -146,3 +146,34 @@ def test_dates_of_birth(
     turns: tuple[tuple[str, str], ...], expected: list[tuple[str, str]]
 ) -> None:
     assert _hits(*turns) == expected
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        # Balances read out after an account question: the part after the thousands comma is
+        # no id of its own; an account number in the same conversation still is one.
+        ((("agent", _ACCOUNT), ("agent", "Your checking account has $5,118.77.")), []),
+        ((("agent", _ACCOUNT), ("customer", "Send 1,740 dollars, or 980 bucks")), []),
+        ((("agent", _ACCOUNT), ("customer", "It is 5118773")), [("5118773", "id")]),
+        # Lodgings a listing reads out are businesses; a suite in a street line is an address.
+        (
+            (("agent", "Civic Plaza Apartments is a very good property in Fremont."),),
+            [],
+        ),
+        (
+            (("agent", "Please confirm: 1 room at Homewood Suites by Hilton Anaheim Resort."),),
+            [],
+        ),
+        (
+            (("customer", "I live at 12 Oak Street, Suite 504, Springfield"),),
+            [("12 Oak Street, Suite 504, Springfield", "address")],
+        ),
+        # The plural of a weak street word ("pet", "park") needs a number after it too.
+        ((("agent", "The apartment is not furnished. Sadly, pets are not allowed."),), []),
+    ],
+)
+def test_no_value_in_amounts_lodgings_and_plural_street_words(
+    turns: tuple[tuple[str, str], ...], expected: list[tuple[str, str]]
+) -> None:
+    assert _hits(*turns) == expected

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from winnow.pii.cities import is_city
 from winnow.pii.expect import Expect
 from winnow.pii.lexicon import (
     CHAT_WORDS,
@@ -18,7 +19,7 @@ from winnow.pii.lexicon import (
     surname_rank,
     zipf,
 )
-from winnow.pii.names import HEDGES
+from winnow.pii.names import HEDGES, POSSESSIVE
 from winnow.pii.nonpersonal import ANIMALS, INTERJECTIONS
 from winnow.pii.tokens import FUNCTION, Tok, joined
 from winnow.pii.types import PiiType
@@ -92,3 +93,26 @@ def find_opening_answer(
     named = ((is_first_name(low) or is_surname(low)) and z < 5.0) or is_rare(low)
     if named or (tok.text[0].isupper() and z < 3.5):
         yield tok.start, tok.end, PiiType.CREDENTIAL
+
+
+def find_named_in_answer(text: str, toks: list[Tok], expect: Expect) -> Iterator[tuple[int, int]]:
+    """Cased text answering a question for a person ("Who should the money go to?", "What is
+    the name of your friend?"): each capitalised word that is a given name no dictionary
+    knows ("My friend is Pranav", "Raghav. Shoot him some bucks", "Send $1,200 Pranav's way"),
+    or a listed first name that is no common word, is the person's name."""
+    # After a security question ("the name of your pet?") the answer is a secret, found by
+    # ``find_opening_answer`` and the credential rules.
+    if not expect & Expect.NAME or expect & Expect.CREDENTIAL:
+        return
+    if not any(ch.isupper() for ch in text):
+        return
+    for tok in toks:
+        word, low, end = tok.text, tok.low, tok.end
+        if low.endswith(POSSESSIVE):
+            word, low, end = word[:-2], low[:-2], end - 2
+        if len(low) < 3 or not word[0].isupper() or word.isupper() or not low.isalpha():
+            continue
+        if low in FUNCTION or low in CHAT_WORDS or low in INTERJECTIONS or is_city(low):
+            continue
+        if is_rare(low) or (is_first_name(low) and zipf(low) < 4.5):
+            yield tok.start, end

@@ -27,7 +27,11 @@ import re
 from collections.abc import Iterator
 
 from winnow.pii.addresses import find_regions
-from winnow.pii.answers import find_full_name_answer, find_opening_answer
+from winnow.pii.answers import (
+    find_full_name_answer,
+    find_named_in_answer,
+    find_opening_answer,
+)
 from winnow.pii.birth import find_birth_dates
 from winnow.pii.expect import Expect, expectation, turn_expectations
 from winnow.pii.gazetteer import is_car_make
@@ -42,7 +46,7 @@ from winnow.pii.names import (
     find_titled_names,
     with_initials,
 )
-from winnow.pii.nonpersonal import ANIMALS, INTERJECTIONS, TITLES, no_amounts
+from winnow.pii.nonpersonal import ANIMALS, INTERJECTIONS, TITLES, no_amounts, no_lodgings
 from winnow.pii.nonpersonal import no_organisations as _no_organisations
 from winnow.pii.places import (
     CODE,
@@ -217,6 +221,7 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
     if expect is not Expect.NOTHING and expect & _WHO:  # (Flag operations are slow)
         found += [(s, e, PiiType.NAME) for s, e in find_full_name_answer(text, toks, expect)]
         found += list(find_opening_answer(text, toks, expect))
+        found += [(s, e, PiiType.NAME) for s, e in find_named_in_answer(text, toks, expect)]
     found += [(s, e, PiiType.NAME) for s, e in find_lead_name(text, toks)]
     found = no_amounts(text, found)
     found += [(s, e, PiiType.ID) for s, e in find_birth_dates(text, expect)]
@@ -226,7 +231,8 @@ def find_entities(text: str, expect: Expect = Expect.NOTHING) -> list[tuple[int,
         found += list(_code_after_name(text, toks, found))
     if digits and 2 <= len(toks) <= 4:
         found += [(s, e, PiiType.ID) for s, e in _code_turn(text, toks)]
-    found = _house_numbers(text, with_initials(text, toks, _no_organisations(toks, found)))
+    found = no_lodgings(text, toks, _no_organisations(toks, found))
+    found = _house_numbers(text, with_initials(text, toks, found))
     return with_addressees(text, toks, found)  # "donald m palmer | 2595 pearlman avenue
 
 

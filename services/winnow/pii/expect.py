@@ -48,7 +48,14 @@ def turn_expectations(turns: list[tuple[str, str]]) -> list[Expect]:
 
 
 _ASKS = {
-    "name": (Expect.NAME, r"\b(?:(?:full |first |last |your |the )name|who am i speaking)"),
+    # "Who should the money go to?", "Transfer money to whom?": a payee is a person ("Who
+    # would you like to speak to?" is answered with a department as often as with a name).
+    "name": (
+        Expect.NAME,
+        r"\b(?:(?:full |first |last |your |the )name|who am i speaking|recipient|payee|to whom\b|"
+        r"who(?:m)?\b[^?.]{0,40}\b(?:send|transfer|pay|money|funds)|"
+        r"(?:send|transfer|pay|money|funds)\b[^?.]{0,40}\bto whom?\b)",
+    ),
     "number": (
         Expect.NUMBER,
         r"\b(?:account|acct|number|ssn|social security|card|zip|postal|policy|claim|"

@@ -78,7 +78,8 @@ WEAK_STREET = frozenset(
     main close way box key run pass point well rest park light lights green view views field
     fields spring union track trace walk wall mission lock loop center centre club common
     camp bend port forest island river lake lakes hill hills store mount block floor
-    building tower market mall complex gate cross station pet bridge arcade
+    building tower market mall complex gate cross station pet bridge arcade apartment
+    apartments
     """.split()  # noqa: SIM905
 )
 # A street word glued to what follows in unpunctuated chat ("streetmanchester").
@@ -86,6 +87,11 @@ _GLUE_PREFIXES = (
     "street", "avenue", "road", "drive", "nagar", "salai", "lane", "boulevard", "colony",
     "ave", "rd", "dr", "st",
 )  # fmt: skip
+
+
+def weak_street(low: str) -> bool:
+    """A street word that is mostly ordinary English, or its plural ("pets", "parks")."""
+    return low in WEAK_STREET or (low.endswith("s") and low[:-1] in WEAK_STREET)
 
 
 @lru_cache(maxsize=65536)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from winnow.pii.cities import is_city
 from winnow.pii.expect import Expect
 from winnow.pii.lexicon import (
     CHAT_WORDS,
@@ -186,21 +187,63 @@ _PERSON_BEFORE = frozenset(
 def find_lone_names(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int, int]]:
     """Single words only a name can be: listed, not English, written as a name. Mid-sentence,
     a capitalised first name that is not a common word counts too ("sent it to Norman")."""
-    for tok in toks:
-        low = tok.low
+    for k, tok in enumerate(toks):
         if cased and (tok.text.isupper() or not tok.text[0].isupper()):
             continue
+        low, end = tok.low, tok.end
+        if low.endswith(POSSESSIVE):  # "to Amir's checking account": the name is "Amir"
+            low, end = low[:-2], end - 2
         if low in _FUNCTION or low in ENDEARMENTS:  # "such a good boi"
             continue
         if is_known_name(low, 3.5):
-            yield tok.start, tok.end
+            yield tok.start, end
         elif cased and is_first_name(low) and zipf(low) < 4.5:
             # Mid-sentence, and after a word that introduces a person: interface labels are
             # capitalised too ("then Edit", "open Billing").
             before = text[max(0, tok.start - 12) : tok.start].rstrip()
             last = before.rsplit(None, 1)[-1].lower() if before.split() else ""
             if last in _PERSON_BEFORE or (before and before[-1] == "," and zipf(low) < 3.5):
-                yield tok.start, tok.end
+                yield tok.start, end
+        elif cased and _unlisted_name_after(text, toks, k, low):
+            yield tok.start, end
+
+
+POSSESSIVE = ("'s", "\u2019s")
+# Words after which a lone capitalised word no dictionary knows is a person: the payee of a
+# transfer ("send $650 to Pranav", "the checking account of Xiaoxue"), a relative.
+_PAYEE_BEFORE = frozenset(
+    """
+    to from for of with pay paying paid send sending owe owes named called friend cousin
+    brother sister mom mum dad wife husband son daughter uncle aunt
+    """.split()  # noqa: SIM905
+)
+
+
+# "switch to Freemium account", "guides for Pro users": the word before these names a plan or a
+# product, not a person.
+_PRODUCT_NOUNS = frozenset(
+    """
+    account accounts user users plan plans subscription tier membership version edition app
+    package bundle service services mode license licence card cards program
+    """.split()  # noqa: SIM905
+)
+
+
+def _unlisted_name_after(text: str, toks: list[_Tok], k: int, low: str) -> bool:
+    """Cased text: ``toks[k]`` is one capitalised word that no word list knows, right after a
+    lower-case word in ``_PAYEE_BEFORE``, and not followed by another capitalised word (a run of
+    them names a hotel or a place: "to Novotel Paris"; a product noun makes it a plan: "to
+    Freemium account"). The name lists miss many given names
+    ("Pranav", "Xiaoxue", "Sanuj"); a listed city is no person."""
+    if k == 0 or not low.isalpha() or not is_rare(low) or is_city(low) or len(low) < 3:
+        return False
+    prev = toks[k - 1]
+    if prev.text != prev.low or prev.low not in _PAYEE_BEFORE or not _joined(text, prev, toks[k]):
+        return False
+    nxt = toks[k + 1] if k + 1 < len(toks) else None
+    if nxt is None or not _joined(text, toks[k], nxt) or toks[k].low.endswith(POSSESSIVE):
+        return True
+    return not nxt.text[:1].isupper() and nxt.low not in _PRODUCT_NOUNS
 
 
 _LEAD = frozenset(

@@ -6,6 +6,8 @@ numbers that are amounts or decades ("$10 transfers", "the 1930s"). Used by
 
 from __future__ import annotations
 
+import re
+
 from winnow.pii.gazetteer import is_car_make
 from winnow.pii.tokens import Tok as _Tok
 from winnow.pii.types import PiiType
@@ -129,6 +131,28 @@ def exclaimed(words: list[_Tok]) -> bool:
 
 
 _CURRENCY = "$\u00a3\u20ac"
+# What follows an amount written without a sign: "1,740 dollars", "980 bucks".
+_CURRENCY_WORD = re.compile(
+    r"\s?(?:dollars?|bucks|usd|euros?|eur|pounds?|gbp|quid|rupees?|inr|rs\b|cents?)\b",
+    re.IGNORECASE,
+)
+# Thousands groups and decimals: the part of "$5,118.77" after its comma is no number of its own.
+_AMOUNT_CHARS = frozenset("0123456789,.")
+
+
+def is_amount(text: str, start: int, end: int) -> bool:
+    """Whether the digits at ``text[start:end]`` belong to an amount of money: the whole
+    number around them ("5,118.77" around "118.77") has a currency sign before it or a
+    currency word after it."""
+    while start > 1 and text[start - 1] in ",." and text[start - 2].isdigit():
+        start -= 2
+        while start and text[start - 1].isdigit():
+            start -= 1
+    if start and text[start - 1] in _CURRENCY:
+        return True
+    while end < len(text) and text[end] in _AMOUNT_CHARS and text[end - 1].isdigit():
+        end += 1
+    return bool(_CURRENCY_WORD.match(text, end))
 
 
 def no_amounts(text: str, found: list[tuple[int, int, PiiType]]) -> list[tuple[int, int, PiiType]]:
@@ -139,7 +163,7 @@ def no_amounts(text: str, found: list[tuple[int, int, PiiType]]) -> list[tuple[i
     out = []
     for s, e, kind in found:
         value = text[s:e]
-        if value[:1].isdigit() and s and text[s - 1] in _CURRENCY:
+        if value[:1].isdigit() and is_amount(text, s, e):
             continue
         decade = text[e : e + 1] == "s" and not text[e + 1 : e + 2].isalnum()
         if kind is PiiType.ID and value.isdigit() and decade:
@@ -149,3 +173,44 @@ def no_amounts(text: str, found: list[tuple[int, int, PiiType]]) -> list[tuple[i
             continue  # "ORD-1234", one token of letters and digits, is still an order number
         out.append((s, e, kind))
     return out
+
+
+# Lodgings and housing complexes: a capitalised run holding one of these names a business a
+# listing or a booking reads out ("Civic Plaza Apartments", "Homewood Suites by Hilton",
+# "Savo Island Cooperative Homes"), not a person or a home address. Singular "Suite" and
+# "Apartment" are unit words of an address line ("Suite 504") and are left out.
+_LODGING = frozenset(
+    """
+    apartments suites inn hotel hotels motel hostel resort lodge homes residences
+    """.split()  # noqa: SIM905
+)
+
+
+def no_lodgings(
+    text: str, toks: list[_Tok], found: list[tuple[int, int, PiiType]]
+) -> list[tuple[int, int, PiiType]]:
+    """``found`` without the name and address hits that end inside a capitalised run of words
+    naming a lodging (cased text only: lower-case chat has no runs to read)."""
+    if not any(t.low in _LODGING and t.text[:1].isupper() for t in toks):
+        return found
+    runs: list[tuple[int, int]] = []  # character spans of capitalised runs with a lodging word
+    i = 0
+    while i < len(toks):
+        if not toks[i].text[:1].isupper():
+            i += 1
+            continue
+        j = i + 1
+        while (
+            j < len(toks)
+            and toks[j].text[:1].isupper()
+            and text[toks[j - 1].end : toks[j].start] in (" ", "-", " - ")
+        ):
+            j += 1
+        if any(t.low in _LODGING for t in toks[i:j]):
+            runs.append((toks[i].start, toks[j - 1].end))
+        i = j
+    return [
+        (s, e, kind)
+        for s, e, kind in found
+        if kind not in (PiiType.NAME, PiiType.ADDRESS) or not any(a < e <= b for a, b in runs)
+    ]

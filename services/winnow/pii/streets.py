@@ -12,10 +12,10 @@ from winnow.pii.gazetteer import (
     COUNTRIES,
     STATE_CODES,
     STATES,
-    WEAK_STREET,
     is_car_make,
     state_at,
     street_word,
+    weak_street,
 )
 from winnow.pii.lexicon import is_first_name, is_rare, is_surname, zipf
 from winnow.pii.tokens import FUNCTION as _FUNCTION
@@ -77,7 +77,7 @@ def find_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tuple[int
                 tail = lows[k + 1 : end]
                 # Or after a name no corpus knows ("143 kani complex").
                 if (
-                    lows[k] in WEAK_STREET
+                    weak_street(lows[k])
                     and not any(
                         w.isdigit() or w in STATES or w in COUNTRIES or state_at(tail, n, True)
                         for n, w in enumerate(tail)
@@ -127,7 +127,7 @@ def find_numbered_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[
     for k in range(1, n - 1):
         low = lows[k]
         box = low == "box" and lows[k - 1] in ("po", "p.o", "pob")
-        if not box and not (street_word(low) and low not in WEAK_STREET):
+        if not box and not (street_word(low) and not weak_street(low)):
             continue
         j = k + 1
         if not box and lows[j] in ("number", "no", "num", "#") and j + 1 < n:
@@ -193,7 +193,7 @@ def find_place_turn(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     # One ordinary word may be a place ("pune") or, before a strong street type, the street's
     # name ("memorial street"); two names no dictionary knows carry two ordinary words
     # ("muthuraja mm shopping mall kambur us").
-    strong = len(lows) == 2 and street_word(lows[1]) and lows[1] not in WEAK_STREET
+    strong = len(lows) == 2 and street_word(lows[1]) and not weak_street(lows[1])
     if (plain <= 1 and (rare or strong)) or (rare >= 2 and plain <= 2):
         yield toks[0].start, toks[-1].end
 
@@ -257,7 +257,7 @@ def find_named_streets(text: str, toks: list[_Tok], cased: bool) -> Iterator[tup
     """A street-type word after one to three words that are not English ("nethaji nagar",
     "Primrose Lane"), then the city: a street line without a house number."""
     for k, tok in enumerate(toks):
-        if not street_word(tok.low) or k == 0 or tok.low in WEAK_STREET:
+        if not street_word(tok.low) or k == 0 or weak_street(tok.low):
             continue
         i = k
         # "madurai north street": a direction word may stand between the name and the type.
@@ -335,7 +335,7 @@ def find_cued_address(text: str, toks: list[_Tok], cased: bool) -> Iterator[tupl
         typed = (
             at < len(toks)
             and street_word(toks[at].low)
-            and toks[at].low not in WEAK_STREET
+            and not weak_street(toks[at].low)
             and _joined(text, toks[at - 1], toks[at])
         )
         if not (

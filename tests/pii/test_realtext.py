@@ -1,4 +1,4 @@
-"""Real-text measurement: converters from MultiDoGO and STAR, scoring, and the floors the
+"""Real-text measurement: converters from MultiDoGO, STAR and SGD, scoring, and the floors the
 redactor must keep on the vendored sample (and, when present, on the full shared corpora)."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from winnow.pii.realtext import (
     load_conversations,
     parse_conversation,
 )
+from winnow.pii.sgd import convert_sgd
 from winnow.pii.star import convert_star
 from winnow.settings import get_settings
 from winnow.stages.decode import Coordinates
@@ -146,6 +147,7 @@ def test_star_security_replies_are_ignored_not_scored(tmp_path: Path) -> None:
     [
         ("multidogo_sample.jsonl", {"all": 0.93, "phone": 1.0, "card": 1.0, "id": 0.95}),
         ("star_sample.jsonl", {"all": 0.95, "pin": 1.0, "id": 1.0}),
+        ("sgd_sample.jsonl", {"name": 0.95}),
     ],
 )
 def test_vendored_sample_floors(name: str, floors: dict[str, float]) -> None:
@@ -171,6 +173,51 @@ def test_measure_command_reads_conversations() -> None:
     missing = runner.invoke(app, ["pii", "measure", "--conversations", "nope.jsonl"])
     flat = "".join(ch for ch in missing.output if ch not in "│╭╮╰╯─ \n")
     assert missing.exit_code != 0 and "winnowpiiconvert" in flat
+
+
+def test_sgd_payees_are_planted_and_business_details_ignored(tmp_path: Path) -> None:
+    """SGD's payee slots become planted names in every turn that marks them; a listing's
+    address and phone are ignored; amounts stay unlabelled (a hit on them is a false positive)."""
+
+    def turn(speaker: str, text: str, slots: list[tuple[str, str]]) -> dict[str, Any]:
+        spans = [
+            {"slot": slot, "start": text.index(v), "exclusive_end": text.index(v) + len(v)}
+            for slot, v in slots
+        ]
+        return {"speaker": speaker, "utterance": text, "frames": [{"slots": spans}]}
+
+    dialogue = {
+        "dialogue_id": "1_00001",
+        "services": ["Banks_1"],
+        "turns": [
+            turn(
+                "USER",
+                "Send $650 to Pranav.",
+                [("recipient_account_name", "Pranav"), ("amount", "$650")],
+            ),
+            turn(
+                "SYSTEM",
+                "The office is at 624 Avalon Avenue, 707-620-5076.",
+                [("address", "624 Avalon Avenue"), ("phone_number", "707-620-5076")],
+            ),
+        ],
+    }
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "dialogues_001.json").write_text(json.dumps([dialogue]))
+    (record,) = convert_sgd(tmp_path)
+    assert record["source"] == "sgd/Banks_1"
+    assert [t["role"] for t in record["turns"]] == ["customer", "agent"]
+    assert record["planted"] == [{"turn": 0, "start": 13, "end": 19, "type": "name"}]
+    assert record["ignored"] == [
+        {"turn": 1, "start": 17, "end": 34},
+        {"turn": 1, "start": 36, "end": 48},
+    ]
+
+
+# Whole SGD shared portion (256 dialogues, docs/benchmarks.md, "sixth pass"); rules were judged
+# on its tune part.
+SGD_NAME_FLOOR = 0.97
+SGD_PRECISION_FLOOR = 0.90
 
 
 def _datasets() -> Path:
@@ -199,6 +246,7 @@ def _datasets() -> Path:
             {"pin": 0.99, "id": 0.99, "name": 0.99, "security_answer": 0.97, "dob": 0.95},
             0.94,
         ),
+        ("schema-guided-dialogue", {"name": SGD_NAME_FLOOR}, SGD_PRECISION_FLOOR),
     ],
 )
 def test_full_corpus_floors(
@@ -211,11 +259,12 @@ def test_full_corpus_floors(
         if os.environ.get("CI") == "true":
             pytest.fail(f"{data} is missing: CI must have the shared datasets")
         pytest.skip(f"{data} not present (set WINNOW_DATASETS_DIR)")
-    records = (
-        convert_multidogo(data)
-        if corpus == "multidogo"
-        else convert_star(data / "star_dialogues.shared.jsonl")
-    )
+    if corpus == "multidogo":
+        records = convert_multidogo(data)
+    elif corpus == "star":
+        records = convert_star(data / "star_dialogues.shared.jsonl")
+    else:
+        records = convert_sgd(data)
     report = evaluate_conversations([parse_conversation(r) for r in records])
     for kind, floor in floors.items():
         assert report.recalled[kind] / report.planted[kind] >= floor, report.table(0)
@@ -314,7 +363,9 @@ def _written_and_measured(conv_turns: list[tuple[str, str]], n: int) -> tuple[se
     )
 
 
-@pytest.mark.parametrize("name", ["multidogo_sample.jsonl", "star_sample.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["multidogo_sample.jsonl", "star_sample.jsonl", "sgd_sample.jsonl"]
+)
 def test_what_the_validator_writes_is_what_is_measured(name: str) -> None:
     """`winnow pii measure` and the validator (`redact_example`, so `winnow score` and the
     stream) run one conversation-level search: the words left are the same, conversation by

@@ -62,9 +62,10 @@ def measure_command(
 
 @pii_app.command("convert")
 def convert_command(
-    corpus: Annotated[str, typer.Argument(help="multidogo or star")],
+    corpus: Annotated[str, typer.Argument(help="multidogo, star or sgd")],
     data: Annotated[
-        Path, typer.Option("--data", help="The corpus folder (or STAR's .jsonl file).")
+        Path,
+        typer.Option("--data", help="The corpus folder (or STAR's .jsonl, an SGD .json file)."),
     ],
     out: Annotated[Path, typer.Option("--out", help="Conversations JSONL to write.")],
     dob: Annotated[
@@ -87,6 +88,7 @@ def convert_command(
     import json
 
     from winnow.pii.realtext import convert_multidogo
+    from winnow.pii.sgd import convert_sgd
     from winnow.pii.star import convert_star
 
     if corpus == "multidogo":
@@ -96,8 +98,10 @@ def convert_command(
         if not path.is_file():
             raise typer.BadParameter(f"{path} does not exist: pass --data with STAR's jsonl")
         records = convert_star(path, dob=dob, answers=answers)
+    elif corpus == "sgd":
+        records = convert_sgd(data)
     else:
-        raise typer.BadParameter(f"unknown corpus {corpus!r}: use multidogo or star")
+        raise typer.BadParameter(f"unknown corpus {corpus!r}: use multidogo, star or sgd")
     count = 0
     with out.open("w", encoding="utf-8") as f:
         for record in records:

@@ -24,9 +24,10 @@ Scoring, span by span (as ``winnow pii measure`` on generated text):
 as ``validation`` and the rest as ``tune``: rules are tuned on one part and reported on the
 other.
 
-``convert_multidogo`` and ``winnow.pii.star.convert_star`` turn the two shared corpora into this
-format: MultiDoGO's slot labels give spans; STAR's scenario instructions ("You are Katarina
-Miller. Your PIN is 9431 ...") give the values its customers were told to type.
+``convert_multidogo``, ``winnow.pii.star.convert_star`` and ``winnow.pii.sgd.convert_sgd`` turn
+the three shared corpora into this format: MultiDoGO's slot labels give spans; STAR's scenario
+instructions ("You are Katarina Miller. Your PIN is 9431 ...") give the values its customers
+were told to type; SGD's payee slots give the names of the people money is sent to.
 """
 
 from __future__ import annotations

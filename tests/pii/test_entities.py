@@ -450,6 +450,8 @@ def test_network_generations_are_no_code(text: str, expected: str) -> None:
         ("Please transfer 1,740 dollars to Abhinav.", ["Abhinav"]),
         ("Transfer $1,630 to Amir's checking account.", ["Amir"]),
         ("into the checking account of Xiaoxue.", ["Xiaoxue"]),
+        # A full name in the possessive is one name, not two.
+        ("Look for the invoices associated with David Miller's account.", ["David Miller"]),
         # A run of capitalised words after "to" is a hotel or a place; a listed city is none.
         ("Can I move the booking to Novotel Paris?", []),
         ("I moved to Sacramento last year.", []),

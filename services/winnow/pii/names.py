@@ -137,22 +137,30 @@ def find_titled_names(text: str, toks: list[_Tok]) -> Iterator[tuple[int, int]]:
     i = 0
     while i < len(toks) - 1:
         a, b = toks[i], toks[i + 1]
+        # "David Miller's account": the name is "David Miller".
+        b_low = b.low[:-2] if b.low.endswith(POSSESSIVE) else b.low
         if (
             a.text[:1].isupper()
             and b.text[:1].isupper()
             and not a.text.isupper()
             and a.low.isalpha()
-            and b.low.isalpha()
+            and b_low.isalpha()
             and a.low not in _FUNCTION
-            and b.low not in _FUNCTION
+            and b_low not in _FUNCTION
             and is_first_name(a.low)
-            and (is_surname(b.low) or is_first_name(b.low) or zipf(b.low) < 3.5)
+            and (is_surname(b_low) or is_first_name(b_low) or zipf(b_low) < 3.5)
             and _joined(text, a, b)
         ):
             j = i + 2
-            if j < len(toks) and toks[j].text[:1].isupper() and is_surname(toks[j].low):
+            if (
+                b_low == b.low
+                and j < len(toks)
+                and toks[j].text[:1].isupper()
+                and is_surname(toks[j].low)
+            ):
                 j += 1 if _joined(text, b, toks[j]) else 0
-            yield a.start, toks[j - 1].end
+            end = toks[j - 1].end
+            yield a.start, end - 2 if toks[j - 1].low.endswith(POSSESSIVE) else end
             i = j
         else:
             i += 1

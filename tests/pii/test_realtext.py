@@ -171,8 +171,7 @@ def test_measure_command_reads_conversations() -> None:
     )
     assert ok.exit_code == 0 and "| pin |" in ok.output and "false positives" in ok.output
     missing = runner.invoke(app, ["pii", "measure", "--conversations", "nope.jsonl"])
-    flat = "".join(ch for ch in missing.output if ch not in "│╭╮╰╯─ \n")
-    assert missing.exit_code != 0 and "winnowpiiconvert" in flat
+    assert missing.exit_code != 0 and "winnowpiiconvert" in _flat(missing.output)
 
 
 def test_sgd_payees_are_planted_and_business_details_ignored(tmp_path: Path) -> None:
@@ -218,6 +217,30 @@ def test_sgd_payees_are_planted_and_business_details_ignored(tmp_path: Path) -> 
 # on its tune part.
 SGD_NAME_FLOOR = 0.97
 SGD_PRECISION_FLOOR = 0.90
+
+
+def test_bad_input_gets_one_line_naming_the_fix(tmp_path: Path) -> None:
+    """A conversations file with a broken record, or a converter pointed at the wrong file,
+    fails with one line (file and line, what is missing) and leaves no half-written output."""
+    runner = CliRunner()
+    bad = tmp_path / "bad.jsonl"
+    good = (FIXTURES / "sgd_sample.jsonl").read_text().splitlines()[0]
+    bad.write_text(good + "\n" + json.dumps({"id": "x", "turns": [{"role": "customer"}]}) + "\n")
+    result = runner.invoke(app, ["pii", "measure", "--conversations", str(bad)])
+    flat = _flat(result.output)
+    assert result.exit_code == 2 and "bad.jsonl:2:notaconversationrecord" in flat
+    assert "missingfield'text'" in flat and "Traceback" not in result.output
+    schema = tmp_path / "dialogues_001.json"
+    schema.write_text(json.dumps([{"dialogue_id": "1", "services": []}]))
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["pii", "convert", "sgd", "--data", str(schema), "--out", str(out)])
+    assert result.exit_code == 2 and "doesnotholdsgddata" in _flat(result.output)
+    assert not out.exists()
+
+
+def _flat(output: str) -> str:
+    """A CLI error box without its frame and line breaks (rich wraps it at any width)."""
+    return "".join(ch for ch in output if ch not in "│╭╮╰╯─ \n")
 
 
 def _datasets() -> Path:

@@ -54,7 +54,10 @@ def measure_command(
             )
         if part not in ("all", "tune", "validation"):
             raise typer.BadParameter(f"unknown part {part!r}: use all, tune or validation")
-        convs = load_conversations(conversations, part)
+        try:
+            convs = load_conversations(conversations, part)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
         typer.echo(evaluate_conversations(convs).table(show))
         return
     typer.echo(measure_redaction(n, seed).table())
@@ -104,10 +107,19 @@ def convert_command(
         raise typer.BadParameter(f"unknown corpus {corpus!r}: use multidogo, star or sgd")
     count = 0
     with out.open("w", encoding="utf-8") as f:
-        for record in records:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
+        try:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            problem = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            out.unlink(missing_ok=True)  # no half-written file left behind
+            raise typer.BadParameter(
+                f"{data} does not hold {corpus} data ({problem}): pass the corpus folder "
+                "from ../shared/data"
+            ) from None
     if count == 0:
+        out.unlink(missing_ok=True)
         raise typer.BadParameter(f"no conversations found under {data}")
     typer.echo(f"{count} conversations -> {out}")
 

@@ -126,9 +126,23 @@ def conversation_part(conv_id: str) -> str:
 
 
 def load_conversations(path: Path, part: str = "all") -> list[Conversation]:
-    """Read a conversations JSONL file; ``part`` keeps ``tune`` or ``validation`` only."""
+    """Read a conversations JSONL file; ``part`` keeps ``tune`` or ``validation`` only.
+
+    Raises ``ValueError`` naming the file and line of a record that is not JSON or lacks a
+    field of the format (see the module docstring)."""
+    convs = []
     with path.open(encoding="utf-8") as f:
-        convs = [parse_conversation(json.loads(line)) for line in f if line.strip()]
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                convs.append(parse_conversation(json.loads(line)))
+            except (ValueError, KeyError, TypeError, IndexError, AssertionError) as exc:
+                problem = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+                raise ValueError(
+                    f"{path}:{n}: not a conversation record ({problem}); "
+                    "write the file with `winnow pii convert`"
+                ) from exc
     if part == "all":
         return convs
     return [c for c in convs if conversation_part(c.id) == part]
